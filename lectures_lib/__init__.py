@@ -1,0 +1,31 @@
+"""Helper library for the lecture "Re-parameterization and Gumbel-max Trick".
+
+The notebooks in ``notebooks/`` import the few names below; each function's docstring says
+which notebook introduces it.
+"""
+
+from .gumbel import (
+    gumbel_cdf,
+    gumbel_logpdf,
+    gumbel_max_sample,
+    gumbel_pdf,
+    gumbel_ppf,
+    gumbel_sf,
+    one_hot,
+    sample_gumbel,
+    softmax,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "gumbel_cdf",
+    "gumbel_logpdf",
+    "gumbel_max_sample",
+    "gumbel_pdf",
+    "gumbel_ppf",
+    "gumbel_sf",
+    "one_hot",
+    "sample_gumbel",
+    "softmax",
+]

@@ -1,0 +1,282 @@
+"""The Gumbel distribution, softmax and the Gumbel-max trick.
+
+The Gumbel here is the *max*-Gumbel (``scipy.stats.gumbel_r``): the law of the largest of many
+light-tailed variables.  In standard form (``loc=0, scale=1``)::
+
+    pdf(z) = exp(-z - exp(-z)),    cdf(z) = exp(-exp(-z)),    ppf(u) = -log(-log(u))
+
+and ``x = loc + scale * z``.  Introduced in ``notebooks/02_gumbel_distribution.ipynb``
+(slides "Gumbel-max trick and Softmax (1)" and "sample a Gumbel"); the Gumbel-max trick in
+``notebooks/03_gumbel_max_trick.ipynb`` (slide "Gumbel-max trick and Softmax (2)").
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import _validate as check
+
+# Smallest and largest uniforms we let into -log(-log(u)).  rng.random() returns values in
+# [0, 1 - 2**-53]; u == 0 would give G = -inf (and a divide-by-zero warning).  Raising u to the
+# smallest normal double keeps G >= -log(-log(2.2e-308)) = -6.56, while the top end gives
+# G <= -log(2**-53) = 36.7, so every sample is finite.  The probability mass moved is 2**-53.
+_U_MIN = np.finfo(np.float64).tiny
+
+
+def _standardise(x, loc, scale):
+    x = check.as_float_array("x", x)
+    loc = check.finite("loc", loc)
+    scale = check.positive("scale", scale)
+    return (x - loc) / scale, scale
+
+
+def gumbel_logpdf(x, loc=0.0, scale=1.0) -> np.ndarray:
+    """Log-density of the Gumbel (max) distribution.
+
+    Parameters
+    ----------
+    x : array_like
+        Points at which to evaluate; ``+-inf`` allowed.
+    loc : array_like, optional
+        Location ``mu`` (the mode), finite.  Default 0.
+    scale : array_like, optional
+        Scale ``beta > 0``.  Default 1.
+
+    Returns
+    -------
+    ndarray
+        ``log pdf(x)``, broadcast over ``x``, ``loc`` and ``scale``.
+
+    Notes
+    -----
+    With ``z = (x - loc) / scale``: ``log pdf = -log(scale) - z - exp(-z)``.  Computing in
+    log-space keeps full precision in both tails, where ``pdf`` itself underflows to 0.
+
+    Examples
+    --------
+    >>> float(gumbel_logpdf(0.0))  # -0 - exp(0)
+    -1.0
+    """
+    z, scale = _standardise(x, loc, scale)
+    # exp(-z) overflows to +inf only when z < -709, where the true log-density is below -1e308:
+    # -inf is then the correctly rounded answer, so the overflow warning is noise.
+    with np.errstate(over="ignore", invalid="ignore"):
+        out = -np.log(scale) - z - np.exp(-z)
+    # z = +inf gives -inf - 0 (fine); z = -inf gives +inf - inf = nan, whose limit is -inf.
+    return np.where(np.isneginf(z), -np.inf, out)
+
+
+def gumbel_pdf(x, loc=0.0, scale=1.0) -> np.ndarray:
+    """Density of the Gumbel (max) distribution, ``exp(-z - exp(-z)) / scale``.
+
+    Same parameters as :func:`gumbel_logpdf`.  Computed as ``exp(logpdf)`` so that neither tail
+    produces ``inf * 0``.
+
+    Examples
+    --------
+    >>> round(float(gumbel_pdf(0.0)), 6)  # exp(-1), the density at the mode
+    0.367879
+    """
+    return np.exp(gumbel_logpdf(x, loc, scale))
+
+
+def gumbel_cdf(x, loc=0.0, scale=1.0) -> np.ndarray:
+    """Cumulative distribution function ``exp(-exp(-z))``, ``z = (x - loc) / scale``.
+
+    Notes
+    -----
+    The slides write this as Gumbel(Z <= z; mu) = exp[-exp{-(z - mu)}].  For ``z < -709`` the
+    inner ``exp`` overflows to ``inf`` and ``exp(-inf) = 0`` is the right limit.
+
+    Examples
+    --------
+    >>> round(float(gumbel_cdf(0.0)), 6)  # exp(-1): the mode is below the median
+    0.367879
+    """
+    z, _ = _standardise(x, loc, scale)
+    with np.errstate(over="ignore"):
+        return np.exp(-np.exp(-z))
+
+
+def gumbel_sf(x, loc=0.0, scale=1.0) -> np.ndarray:
+    """Survival function ``1 - cdf = -expm1(-exp(-z))``.
+
+    Notes
+    -----
+    In the upper tail ``cdf`` rounds to 1 and ``1 - cdf`` to 0, while the true value is about
+    ``exp(-z)``; ``expm1`` keeps it (``sf(40) = 4.2e-18``, not 0).
+    """
+    z, _ = _standardise(x, loc, scale)
+    with np.errstate(over="ignore"):
+        return -np.expm1(-np.exp(-z))
+
+
+def gumbel_ppf(q, loc=0.0, scale=1.0) -> np.ndarray:
+    """Quantile function (inverse CDF) ``loc - scale * log(-log(q))``.
+
+    Parameters
+    ----------
+    q : array_like
+        Probabilities in ``[0, 1]``; ``ppf(0) = -inf`` and ``ppf(1) = +inf``.
+
+    Notes
+    -----
+    Solve ``q = exp(-exp(-(x - loc) / scale))`` for ``x``: take ``log`` twice (slide "sample a
+    Gumbel", whose first line drops a minus sign; see ERRATA.md).
+
+    Examples
+    --------
+    >>> float(gumbel_ppf(np.exp(-1.0)))  # inverts gumbel_cdf(0) = exp(-1)
+    0.0
+    """
+    q = check.as_float_array("q", q)
+    if not np.all((q >= 0) & (q <= 1)):
+        raise ValueError(f"q must lie in [0, 1], got {check._show(q)}")
+    loc = check.finite("loc", loc)
+    scale = check.positive("scale", scale)
+    with np.errstate(divide="ignore"):  # q = 0 or 1: log(0) = -inf gives the right +-inf quantile
+        return loc - scale * np.log(-np.log(q))
+
+
+def sample_gumbel(rng: np.random.Generator, size=None, loc=0.0, scale=1.0) -> np.ndarray:
+    """Draw Gumbel samples by the inverse CDF: ``x = loc - scale * log(-log(U))``, ``U ~ U(0, 1)``.
+
+    Parameters
+    ----------
+    rng : numpy.random.Generator
+        Source of randomness; the same seed gives the same samples.
+    size : int or tuple of ints, optional
+        Output shape (broadcast with ``loc`` and ``scale``).  ``None`` gives the broadcast shape of
+        ``loc`` and ``scale``.
+    loc, scale : array_like
+        Location and scale (``scale > 0``).
+
+    Returns
+    -------
+    ndarray of float64, every entry finite.
+
+    Notes
+    -----
+    ``U`` is raised to at least the smallest normal double before the logs: ``U = 0`` would give
+    ``-inf`` (torch clamps to ``[tiny, 1 - eps]`` for the same reason).  Never 1 either:
+    ``rng.random`` stays below ``1 - 2**-53``.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> sample_gumbel(rng, size=3).shape
+    (3,)
+    """
+    rng = check.generator(rng)
+    loc = check.finite("loc", loc)
+    scale = check.positive("scale", scale)
+    shape = check.shape("size", size) if size is not None else np.broadcast_shapes(loc.shape, scale.shape)
+    u = np.maximum(rng.random(shape), _U_MIN)
+    return loc - scale * np.log(-np.log(u))
+
+
+def _check_logits(logits) -> np.ndarray:
+    logits = check.as_float_array("logits", logits)
+    if logits.ndim == 0:
+        raise ValueError(f"logits must have at least one axis (the K categories), got a scalar {logits!r}")
+    if logits.shape[-1] == 0:
+        raise ValueError(f"logits must have K >= 1 categories on the last axis, got shape {logits.shape}")
+    # -inf is a legal logit (probability 0); +inf is not a probability at all.
+    if np.isposinf(logits).any():
+        raise ValueError(f"logits must not contain +inf, got {check._show(logits)}")
+    return logits
+
+
+def _raise_if_dead_row(row_max, where="logits"):
+    if np.isneginf(row_max).any():
+        raise ValueError(f"{where} has a row whose entries are all -inf: no category has positive probability")
+
+
+def softmax(logits, axis: int = -1) -> np.ndarray:
+    """Numerically stable softmax ``exp(l_k) / sum_i exp(l_i)`` along ``axis``.
+
+    Notes
+    -----
+    Subtracting the row maximum first leaves the result unchanged (it cancels in the ratio) but
+    makes the largest exponent ``exp(0) = 1``, so logits of +-1e4 neither overflow nor all
+    underflow.  ``-inf`` logits get probability exactly 0.
+
+    Examples
+    --------
+    >>> softmax([0.0, np.log(3.0)]).round(6).tolist()
+    [0.25, 0.75]
+    """
+    logits = _check_logits(logits)
+    if not -logits.ndim <= axis < logits.ndim:
+        raise ValueError(f"axis must be in [-{logits.ndim}, {logits.ndim}), got {axis!r}")
+    top = logits.max(axis=axis, keepdims=True)
+    _raise_if_dead_row(top)
+    e = np.exp(logits - top)
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+def one_hot(indices, K: int) -> np.ndarray:
+    """One-hot encode integer ``indices`` into float vectors of length ``K`` (new last axis).
+
+    Examples
+    --------
+    >>> one_hot([2, 0], 3).tolist()
+    [[0.0, 0.0, 1.0], [1.0, 0.0, 0.0]]
+    """
+    K = check.integer("K", K, minimum=1)
+    idx = np.asarray(indices)
+    if idx.dtype == bool or not np.issubdtype(idx.dtype, np.integer):
+        raise ValueError(f"indices must be integers, got dtype {idx.dtype}: {check._show(indices)}")
+    if idx.size and (idx.min() < 0 or idx.max() >= K):
+        raise ValueError(f"indices must lie in [0, K) = [0, {K}), got {check._show(indices)}")
+    # (..., K): compare each index with 0..K-1
+    return (idx[..., None] == np.arange(K)).astype(np.float64)
+
+
+def gumbel_max_sample(logits, rng: np.random.Generator, size=()) -> np.ndarray:
+    """Sample categories ``k ~ softmax(logits)`` with the Gumbel-max trick.
+
+    Parameters
+    ----------
+    logits : array_like, shape (..., K)
+        Unnormalised log-probabilities; ``-inf`` marks a category that is never drawn.
+    rng : numpy.random.Generator
+        Source of randomness.
+    size : int or tuple of ints, optional
+        Number of independent draws per row, prepended to the batch shape.
+
+    Returns
+    -------
+    ndarray of int64, shape ``size + logits.shape[:-1]``.
+
+    Notes
+    -----
+    ``k = argmax_i (logits_i + G_i)`` with **independent** ``G_i ~ Gumbel(0, 1)``, one per
+    category and per draw (the slides write a single shared ``G``; that would always return
+    ``argmax(logits)``, see ERRATA.md).  ``P(k) = exp(l_k) / sum_i exp(l_i)``.
+
+    The noise is made in one buffer, in place (uniform -> log -> negate -> log), so the sampler
+    costs about two passes of ``rng.random`` instead of the three of ``rng.gumbel`` plus copies.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> gumbel_max_sample([0.0, -np.inf, 0.0], rng, size=1000).tolist().count(1)
+    0
+    """
+    logits = _check_logits(logits)
+    rng = check.generator(rng)
+    draws = check.shape("size", size)
+    buf = np.empty(draws + logits.shape)  # (*size, ..., K)
+    if buf.size == 0:
+        return np.zeros(buf.shape[:-1], dtype=np.int64)
+    rng.random(out=buf)
+    np.maximum(buf, _U_MIN, out=buf)  # keep log(u) finite, see _U_MIN
+    np.log(buf, out=buf)
+    np.negative(buf, out=buf)
+    np.log(buf, out=buf)  # buf = log(-log u) = -G
+    np.subtract(logits, buf, out=buf)  # buf = logits + G
+    k = buf.argmax(axis=-1)
+    # A row of all -inf logits has no valid category; argmax would silently return 0.
+    _raise_if_dead_row(np.take_along_axis(buf, k[..., None], axis=-1))
+    return k
