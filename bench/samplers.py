@@ -1,0 +1,55 @@
+"""Benchmark: Gumbel-max sampling of 4096 rows x 512 categories (float64).
+
+Prints the median time of each sampler and its ratio to the floor ``rng.random((4096, 512))``
+(drawing the uniforms alone), all measured in the same run.  Issue 3 targets:
+``gumbel_max_sample`` <= 2.5x the floor, and faster than ``argmax(logits + rng.gumbel(...))``
+and ``torch.distributions.Categorical(logits=...).sample()``.
+
+Run: ``make bench`` or ``.venv/bin/python bench/samplers.py``.
+"""
+
+from __future__ import annotations
+
+import sys
+import timeit
+
+import numpy as np
+
+from lectures_lib import gumbel_max_sample
+
+ROWS, K, REPEAT = 4096, 512, 15
+
+
+def median_ms(fn, repeat: int = REPEAT) -> float:
+    fn()  # warm-up (allocations, lazy imports)
+    return 1e3 * float(np.median(timeit.repeat(fn, number=1, repeat=repeat)))
+
+
+def main() -> int:
+    rng = np.random.default_rng(0)
+    logits = rng.normal(size=(ROWS, K))
+    results = {
+        "floor: rng.random((4096, 512))": median_ms(lambda: rng.random((ROWS, K))),
+        "lectures_lib.gumbel_max_sample": median_ms(lambda: gumbel_max_sample(logits, rng)),
+        "argmax(logits + rng.gumbel(size))": median_ms(lambda: np.argmax(logits + rng.gumbel(size=(ROWS, K)), -1)),
+    }
+    try:
+        import torch
+    except ImportError:
+        print("torch not installed: skipping torch.distributions.Categorical")
+    else:
+        t_logits = torch.from_numpy(logits)
+        results[f"torch Categorical.sample() ({torch.get_num_threads()} threads)"] = median_ms(
+            lambda: torch.distributions.Categorical(logits=t_logits).sample())
+    floor = results["floor: rng.random((4096, 512))"]
+    ours = results["lectures_lib.gumbel_max_sample"]
+    print(f"Gumbel-max sampling, {ROWS} x {K} float64, median of {REPEAT} runs")
+    for name, ms in results.items():
+        print(f"  {name:<45s} {ms:8.2f} ms   {ms / floor:5.2f}x floor   ours is {ms / ours:5.2f}x faster")
+    ok = ours <= 2.5 * floor and all(ours < ms for name, ms in results.items() if not name.startswith(("floor", "lectures")))
+    print(f"target (<= 2.5x floor, faster than the others): {'met' if ok else 'NOT met'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
