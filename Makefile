@@ -23,8 +23,8 @@ $(STAMP): pyproject.toml
 	@rm -f $(VENV)/.installed-* && touch $@
 
 lab: $(STAMP)
-	@echo "Starting JupyterLab on 127.0.0.1 only; open the URL with the token printed below."
-	$(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 --no-browser notebooks/00_start_here.ipynb
+	@echo "Starting JupyterLab on 127.0.0.1 only; open the http://127.0.0.1:... URL with the token printed below."
+	$(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.open_browser=False --ServerApp.root_dir=. $(if $(filter 0,$(shell id -u)),--allow-root) notebooks/00_start_here.ipynb
 
 test: lint stripped unit notebooks
 	@echo "make test: all checks passed"
@@ -39,6 +39,7 @@ unit: $(STAMP)
 	$(BIN)/python -m pytest -q -n 2 tests lectures_lib --doctest-modules
 
 notebooks: $(STAMP)
+	@test -n "$(NOTEBOOKS)" || { echo "no notebooks found in notebooks/"; exit 1; }
 	$(BIN)/python -m pytest -q -n 2 --dist loadfile --nbval-lax --nbval-current-env -p no:cacheprovider $(NOTEBOOKS)
 
 bench: $(STAMP)
