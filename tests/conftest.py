@@ -16,4 +16,4 @@ def pytest_sessionstart(session):
         try:
             import torch  # noqa: F401
         except ImportError as exc:  # pragma: no cover - only in a broken CI setup
-            raise RuntimeError("CI=true but torch is not installed: run `bash .ci/run`, which installs it") from exc
+            raise RuntimeError("CI=true but torch is not installed: `bash .ci/run` installs it") from exc

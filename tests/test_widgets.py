@@ -16,8 +16,8 @@ def _line_demo(calls):
         ax.set_ylim(-3, 3)
         return f"slope = {slope:.2f}, n = {n}"
 
-    return Demo(draw, {"slope": slider(1.0, -3, 3, 0.5, "slope"), "n": slider(10, 2, 50, 1, "n", integer=True)},
-                play="slope")
+    controls = {"slope": slider(1.0, -3, 3, 0.5, "slope"), "n": slider(10, 2, 50, 1, "n", integer=True)}
+    return Demo(draw, controls, play="slope")
 
 
 def test_moving_a_slider_redraws_image_and_summary():
