@@ -152,6 +152,10 @@ class Demo:
             # Constrained layout places the axes well but costs ~30 ms a frame; after the first
             # frame the positions are kept (fixed axis limits keep the labels where they were).
             self.figure.set_layout_engine("none")
+        self._publish(text, start)
+
+    def _publish(self, text: str | None, start: float) -> None:
+        """Encode the canvas as PNG into the image widget and show the summary."""
         # zlib level 1: a third of the encode time of the default, for a slightly larger PNG
         buf = io.BytesIO()
         PIL.Image.frombuffer("RGBA", self._canvas.get_width_height(), self._canvas.buffer_rgba()).save(
@@ -164,3 +168,43 @@ class Demo:
         from IPython.display import display
 
         display(self.widget)
+
+
+class StillDemo(Demo):
+    """A :class:`Demo` whose still parts (axes, ticks, labels, titles, legend) are rendered once.
+
+    ``setup(axes, **values)`` draws the first frame with the pure plot functions and returns the
+    artists that move (a list, or a dict by name); ``update(artists, **values)`` changes their data (``set_data``,
+    ``set_height``, ``set_values``...) and returns the summary.  Every later frame restores the
+    bitmap of the still parts and draws only the moving artists (matplotlib's blitting).  Text is
+    most of an Agg draw, so this cuts a frame from ~40-60 ms to ~10 ms.  The moving artists must
+    stay inside the axes' fixed limits, and nothing else may change after the first frame.
+
+    Introduced in ``notebooks/02_gumbel_distribution.ipynb`` (the loc/scale demo).
+    """
+
+    def __init__(self, setup: Callable[..., list], update: Callable[..., str | None],
+                 controls: Mapping[str, w.ValueWidget], **kwargs):
+        if not (callable(setup) and callable(update)):
+            raise ValueError(f"setup and update must be callable, got {setup!r} and {update!r}")
+        self._setup, self._update, self._moving, self._still = setup, update, None, None
+        super().__init__(lambda *_, **__: "", controls, **kwargs)
+
+    def redraw(self) -> None:
+        start = time.perf_counter()
+        with mpl.rc_context(RC):
+            if self._moving is None:
+                self._moving = self._setup(self.axes if len(self.axes) > 1 else self.axes[0], **self.values)
+                for artist in self._artists():  # after the legend copied their style, so it stays still
+                    artist.set_animated(True)
+                self._canvas.draw()
+                self.figure.set_layout_engine("none")
+                self._still = self._canvas.copy_from_bbox(self.figure.bbox)
+            self._canvas.restore_region(self._still)
+            text = self._update(self._moving, **self.values)
+            for artist in self._artists():
+                artist.axes.draw_artist(artist)
+        self._publish(text, start)
+
+    def _artists(self) -> list:
+        return list(self._moving.values() if isinstance(self._moving, dict) else self._moving)

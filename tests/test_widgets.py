@@ -88,3 +88,27 @@ def test_play_for_integer_slider():
     assert (play.min, play.max, play.value) == (0, 4, 1)
     play.value = 3
     assert s.value == 15
+
+
+def test_still_demo_redraws_only_the_moving_artists():
+    from lectures_lib.widgets import StillDemo
+
+    x = np.linspace(0, 1, 50)
+
+    def setup(ax, slope):
+        (line,) = ax.plot(x, slope * x)
+        ax.set(ylim=(-3, 3), title="a still title")
+        return [line]
+
+    def update(moving, slope):
+        moving[0].set_ydata(slope * x)
+        return f"slope {slope:.1f}"
+
+    demo = StillDemo(setup, update, {"slope": slider(1.0, -3, 3, 0.5, "slope")}, play="slope")
+    first = demo.image.value
+    demo.sliders["slope"].value = -2.0
+    assert demo.image.value != first and demo.summary.value == "slope -2.0"
+    demo.sliders["slope"].value = 1.0  # back to the start: the same picture, pixel for pixel
+    assert demo.image.value == first
+    with pytest.raises(ValueError, match="setup"):
+        StillDemo(None, update, {})

@@ -1,0 +1,72 @@
+"""Errata E01.x of the slides "a motivating example: Generative Adversarial Training" and
+"consider D_phi(G_theta(z))", shown in notebooks/01_motivation.ipynb."""
+
+import numpy as np
+import sympy as sp
+from scipy.special import expit
+
+from lectures_lib import motivation as mot
+from lectures_lib.symbolic import motivation as symb
+
+
+def test_discriminator_loss_sign():
+    """E01.1: the two terms of the discriminator's objective are added, not subtracted."""
+    # symbolically: the slide's pointwise objective grows with D for every logit, so no interior optimum
+    assert symb.slide_objective_derivative_in_logit().is_positive
+    # numerically, on a tiny mini-batch and a logistic discriminator D(x) = sigmoid(a x + b)
+    rng = np.random.default_rng(0)
+    x_real, x_fake, a = rng.normal(2.0, 0.5, 5), rng.normal(-1.0, 0.5, 5), 2.0
+    biases = np.linspace(-10, 10, 401)
+    right = np.array([mot.discriminator_loss(a * x_real + b, a * x_fake + b) for b in biases])
+    slide = np.array([-(mot.log_sigmoid(a * x_real + b).mean() - mot.log_sigmoid(-(a * x_fake + b)).mean())
+                      for b in biases])
+    b_right, b_slide = biases[right.argmin()], biases[slide.argmin()]
+    # the slide's loss keeps falling as b grows: its best discriminator calls every fake real
+    assert np.all(np.diff(slide) < 0)
+    assert expit(a * x_fake + b_slide).min() > 0.99
+    # the correct loss has an interior minimum that separates real from fake
+    assert biases[0] < b_right < biases[-1]
+    assert expit(a * x_fake + b_right).max() < 0.5 < expit(a * x_real + b_right).min()
+
+
+def test_discriminator_fake_term_not_a_continued_fraction():
+    """E01.2: the fake term is log(1 - D(G(z))), not log(1 - D/(1 - D/(1 - ...)))."""
+    f, d = sp.symbols("f D")
+    roots = sp.solve(sp.Eq(f, d / (1 - f)), f)  # the printed never-ending fraction
+    assert len(roots) == 2
+    assert all(sp.simplify(r - d) != 0 for r in roots)
+    # the printed term is not even real for D > 1/4, while log(1 - D) is defined on (0, 1)
+    assert all(not r.subs(d, sp.Rational(1, 2)).is_real for r in roots)
+    assert all(r.subs(d, sp.Rational(1, 5)).is_real for r in roots)
+
+
+def test_minibatch_sizes_m_not_n():
+    """E01.3: the noise mini-batch is z_1..z_m, each term averaged over its own batch."""
+    w = symb.weighted_optimal_discriminator()
+    d_star = symb.optimal_discriminator()
+    assert sp.simplify(w.subs(symb.R, 1) - d_star) == 0
+    # dividing a sum over n fakes by m (weight n/m != 1) would bias the discriminator
+    assert sp.simplify(w.subs(symb.R, sp.Rational(10, 1)) - d_star) != 0
+    # the library averages each batch separately: the batch sizes do not change the target
+    rng = np.random.default_rng(1)
+    real, fake = rng.normal(size=5), rng.normal(size=5)
+    assert np.isclose(mot.discriminator_loss(real, fake), mot.discriminator_loss(real, np.tile(fake, 10)))
+    mixed = -(mot.log_sigmoid(real).mean() + mot.log_sigmoid(-np.tile(fake, 10)).sum() / real.size)
+    assert not np.isclose(mixed, mot.discriminator_loss(real, fake))
+
+
+def test_continuous_generator_is_differentiable():
+    """E01.4: 'continuous' (not 'contiguous') outputs let gradients through G_theta."""
+    rng = np.random.default_rng(2)
+    z, a, b, theta, h = rng.normal(size=1000), 2.0, -1.0, 0.3, 1e-6
+    chain_rule = a * expit(a * (theta + z) + b) * (1 - expit(a * (theta + z) + b))
+    finite_diff = (expit(a * (theta + h + z) + b) - expit(a * (theta - h + z) + b)) / (2 * h)
+    assert np.allclose(chain_rule, finite_diff, rtol=1e-6, atol=1e-9)
+    assert np.all(chain_rule > 0)
+    # a discrete generator, by contrast, has a zero derivative for almost every noise draw
+    gan = mot.make_toy_gan(np.random.default_rng(3))
+    g = mot.draw_gumbel_noise(gan, np.random.default_rng(4), 1000)
+    j = gan.param_names.index("b_o[0]")
+    up = mot.discriminator_prob(gan, mot.sample_tokens(gan, g, mot.with_parameter(gan.theta, j, gan.theta[j] + h)))
+    down = mot.discriminator_prob(gan, mot.sample_tokens(gan, g, mot.with_parameter(gan.theta, j, gan.theta[j] - h)))
+    assert np.count_nonzero(up - down) <= 2
