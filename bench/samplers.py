@@ -17,22 +17,31 @@ import numpy as np
 
 from lectures_lib import gumbel_max_sample
 
-ROWS, K, REPEAT = 4096, 512, 15
+ROWS, K, REPEAT = 4096, 512, 31
 
 
-def median_ms(fn, repeat: int = REPEAT) -> float:
-    fn()  # warm-up (allocations, lazy imports)
-    return 1e3 * float(np.median(timeit.repeat(fn, number=1, repeat=repeat)))
+def median_ms(fns: dict, repeat: int = REPEAT) -> dict:
+    """Median wall time of each function, in ms.
+
+    The functions are timed in turn (A, B, C, A, B, C, ...) rather than one after the other, so
+    that a change in machine load during the run hits them all alike and the ratios stay fair.
+    """
+    for fn in fns.values():
+        fn()  # warm-up (allocations, lazy imports)
+    times = {name: [] for name in fns}
+    for _ in range(repeat):
+        for name, fn in fns.items():
+            times[name].append(timeit.timeit(fn, number=1))
+    return {name: 1e3 * float(np.median(t)) for name, t in times.items()}
 
 
 def main() -> int:
     rng = np.random.default_rng(0)
     logits = rng.normal(size=(ROWS, K))
-    results = {
-        "floor: rng.random((4096, 512))": median_ms(lambda: rng.random((ROWS, K))),
-        "lectures_lib.gumbel_max_sample": median_ms(lambda: gumbel_max_sample(logits, rng)),
-        "argmax(logits + rng.gumbel(size))": median_ms(
-            lambda: np.argmax(logits + rng.gumbel(size=(ROWS, K)), -1)),
+    fns = {
+        "floor: rng.random((4096, 512))": lambda: rng.random((ROWS, K)),
+        "lectures_lib.gumbel_max_sample": lambda: gumbel_max_sample(logits, rng),
+        "argmax(logits + rng.gumbel(size))": lambda: np.argmax(logits + rng.gumbel(size=(ROWS, K)), -1),
     }
     try:
         import torch
@@ -40,8 +49,9 @@ def main() -> int:
         print("torch not installed: skipping torch.distributions.Categorical")
     else:
         t_logits = torch.from_numpy(logits)
-        results[f"torch Categorical.sample() ({torch.get_num_threads()} threads)"] = median_ms(
+        fns[f"torch Categorical.sample() ({torch.get_num_threads()} threads)"] = (
             lambda: torch.distributions.Categorical(logits=t_logits).sample())
+    results = median_ms(fns)
     floor = results["floor: rng.random((4096, 512))"]
     ours = results["lectures_lib.gumbel_max_sample"]
     print(f"Gumbel-max sampling, {ROWS} x {K} float64, median of {REPEAT} runs")

@@ -179,16 +179,30 @@ def sample_gumbel(rng: np.random.Generator, size=None, loc=0.0, scale=1.0) -> np
     return loc - scale * np.log(-np.log(u))
 
 
-def _check_logits(logits) -> np.ndarray:
-    logits = check.as_float_array("logits", logits)
+def _check_logits(logits, *, scan: bool = True) -> np.ndarray:
+    """Shape checks; with ``scan``, also a pass over the values for NaN and +inf.
+
+    ``gumbel_max_sample`` skips the scan (two extra passes over a large array cost more than the
+    sampling) and checks each row's maximum instead, which is NaN or +inf exactly when the row is bad.
+    """
+    logits = check.as_float_array("logits", logits, allow_nan=not scan)
     if logits.ndim == 0:
         raise ValueError(f"logits must have at least one axis (the K categories), got a scalar {logits!r}")
     if logits.shape[-1] == 0:
         raise ValueError(f"logits must have K >= 1 categories on the last axis, got shape {logits.shape}")
     # -inf is a legal logit (probability 0); +inf is not a probability at all.
-    if np.isposinf(logits).any():
+    if scan and np.isposinf(logits).any():
         raise ValueError(f"logits must not contain +inf, got {check._show(logits)}")
     return logits
+
+
+def _check_row_max(top: np.ndarray, logits: np.ndarray) -> None:
+    """Validate logits from their row maxima (NaN and +inf propagate into the max)."""
+    if np.isnan(top).any():
+        raise ValueError(f"logits must not contain NaN, got {check._show(logits)}")
+    if np.isposinf(top).any():
+        raise ValueError(f"logits must not contain +inf, got {check._show(logits)}")
+    _raise_if_dead_row(top)
 
 
 def _raise_if_dead_row(row_max, where="logits"):
@@ -259,10 +273,17 @@ def gumbel_max_sample(logits, rng: np.random.Generator, size=()) -> np.ndarray:
     category and per draw (the slides write a single shared ``G``; that would always return
     ``argmax(logits)``, see ERRATA.md).  ``P(k) = exp(l_k) / sum_i exp(l_i)``.
 
-    The noise is made in place in a small buffer that stays in the CPU cache (uniform -> log ->
-    negate -> log -> add the logits -> argmax), one block of rows at a time: every pass then reads
-    cache instead of main memory, which makes the sampler about 2-3x the cost of drawing the
-    uniforms alone (``bench/samplers.py``), against ~9x for ``argmax(logits + rng.gumbel(...))``.
+    The comparison is computed in an equivalent, cheaper form.  With ``U_i ~ U(0, 1)``,
+    ``G_i = -log(-log U_i)``, and ``l_i + G_i = -log(-log(U_i) * exp(-l_i))``; ``-log(-t)`` is
+    increasing in ``t < 0``, so
+
+        argmax_i (l_i + G_i) = argmax_i  log(U_i) * exp(m - l_i),   m = max_i l_i,
+
+    the same index from the same uniforms, with one logarithm per number instead of two (the
+    ``exp`` is per logit, shared by all draws).  ``U_i = 0`` gives ``-inf`` (that is ``G_i = -inf``:
+    never drawn) and so does a ``-inf`` logit (``exp(+inf) = inf``), so no clamp is needed.  The
+    work is done in place, in a cache-sized buffer, one block of rows at a time; it costs about
+    2-3x drawing the uniforms alone (``bench/samplers.py``).
 
     Examples
     --------
@@ -270,7 +291,7 @@ def gumbel_max_sample(logits, rng: np.random.Generator, size=()) -> np.ndarray:
     >>> gumbel_max_sample([0.0, -np.inf, 0.0], rng, size=1000).tolist().count(1)
     0
     """
-    logits = _check_logits(logits)
+    logits = _check_logits(logits, scan=False)  # values are checked block by block, from the row maxima
     rng = check.generator(rng)
     draws = check.shape("size", size)
     K = logits.shape[-1]
@@ -280,18 +301,23 @@ def gumbel_max_sample(logits, rng: np.random.Generator, size=()) -> np.ndarray:
     # Blocks of (draws, rows) with about _BLOCK numbers: 256 KiB of float64 fits in L2 cache.
     row_step = max(1, min(n_rows, _BLOCK // K))
     draw_step = max(1, _BLOCK // (row_step * K))
-    buf = np.empty((draw_step, row_step, K))
-    for d0 in range(0, n_draws, draw_step):
-        for r0 in range(0, n_rows, row_step):
-            b = buf[: min(draw_step, n_draws - d0), : min(row_step, n_rows - r0)]
+    # Preallocated: a fresh 256 KiB array per block would be mmap-ed and page-faulted every time.
+    buf, scale_buf = np.empty((draw_step, row_step, K)), np.empty((row_step, K))
+    for r0 in range(0, n_rows, row_step):
+        block = rows[r0 : r0 + row_step]  # (r, K)
+        top = block.max(axis=-1, keepdims=True)
+        # NaN or +inf in a row makes its max NaN or +inf; a row of all -inf logits has no valid
+        # category (argmax would silently return 0).
+        _check_row_max(top, logits)
+        scale = scale_buf[: block.shape[0]]
+        np.subtract(top, block, out=scale)
+        with np.errstate(over="ignore"):  # exp(m - l) = inf for l = -inf or l << m: never drawn
+            np.exp(scale, out=scale)  # exp(m - l_i), (r, K)
+        for d0 in range(0, n_draws, draw_step):
+            b = buf[: min(draw_step, n_draws - d0), : block.shape[0]]  # (d, r, K)
             rng.random(out=b)
-            np.maximum(b, _U_MIN, out=b)  # keep log(u) finite, see _U_MIN
-            np.log(b, out=b)
-            np.negative(b, out=b)
-            np.log(b, out=b)  # b = log(-log u) = -G
-            np.subtract(rows[r0 : r0 + b.shape[1]], b, out=b)  # b = logits + G, (draws, rows, K)
-            k = b.argmax(axis=-1)
-            # A row of all -inf logits has no valid category; argmax would silently return 0.
-            _raise_if_dead_row(np.take_along_axis(b, k[..., None], axis=-1))
-            out[d0 : d0 + b.shape[0], r0 : r0 + b.shape[1]] = k
+            with np.errstate(divide="ignore", invalid="ignore"):  # log(0) = -inf: G = -inf, never drawn
+                np.log(b, out=b)
+                np.multiply(b, scale, out=b)  # log(U_i) exp(m - l_i) = -exp(-(l_i + G_i - m))
+            out[d0 : d0 + b.shape[0], r0 : r0 + b.shape[1]] = b.argmax(axis=-1)
     return out.reshape(draws + logits.shape[:-1])

@@ -135,6 +135,15 @@ def test_gumbel_max_frequencies_match_softmax(logits):
     assert _chi2_pvalue(draws, softmax(logits)) > 1e-3
 
 
+def test_gumbel_max_is_argmax_of_logits_plus_gumbel_noise_from_the_same_uniforms():
+    # the library compares log(U) exp(m - l) instead of l + G: the same index, draw for draw
+    logits = np.array([0.5, -1.0, 2.0, 0.0, -np.inf, 1.5])
+    u = np.random.default_rng(9).random((5000, 6))
+    with np.errstate(divide="ignore"):
+        expected = np.argmax(logits - np.log(-np.log(u)), axis=-1)
+    np.testing.assert_array_equal(gumbel_max_sample(logits, np.random.default_rng(9), size=5000), expected)
+
+
 def test_gumbel_max_batched_shapes_and_rows_independent():
     logits = np.stack([[0.0, 3.0, 0.0], [3.0, 0.0, 0.0]])  # (2, K=3): the favourite differs per row
     draws = gumbel_max_sample(logits, np.random.default_rng(5), size=(20_000,))
