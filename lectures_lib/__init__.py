@@ -4,6 +4,13 @@ The notebooks in ``notebooks/`` import the few names below; each function's docs
 which notebook introduces it.
 """
 
+from .estimators import (
+    reparam_grad,
+    score_function_grad,
+    toy_grad_moments,
+    toy_reparam_grads,
+    toy_score_function_grads,
+)
 from .gumbel import (
     gumbel_cdf,
     gumbel_logpdf,
@@ -26,6 +33,11 @@ __all__ = [
     "gumbel_ppf",
     "gumbel_sf",
     "one_hot",
+    "reparam_grad",
     "sample_gumbel",
+    "score_function_grad",
     "softmax",
+    "toy_grad_moments",
+    "toy_reparam_grads",
+    "toy_score_function_grads",
 ]

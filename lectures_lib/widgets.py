@@ -202,8 +202,8 @@ class StillDemo(Demo):
                 self._still = self._canvas.copy_from_bbox(self.figure.bbox)
             self._canvas.restore_region(self._still)
             text = self._update(self._moving, **self.values)
-            for artist in self._artists():
-                artist.axes.draw_artist(artist)
+            for artist in self._artists():  # axes artists, or figure-level ones (suptitle, fig text)
+                (artist.axes or self.figure).draw_artist(artist)
         self._publish(text, start)
 
     def _artists(self) -> list:

@@ -1,0 +1,197 @@
+"""Demos of notebooks/05_reparameterization.ipynb: change of variables, z = mu + sigma x, gradient variance.
+
+Each builder draws its noise once from ``rng``; moving a slider re-uses that noise, so the
+picture deforms smoothly instead of reshuffling, and axis limits are fixed or computed (never
+autoscaled) to keep a redraw well under 50 ms.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.ticker import MaxNLocator
+
+from .. import _validate as check
+from ..estimators import toy_grad_moments, toy_grads_from_noise
+from ..plotting import ACCENT, CATEGORY_COLORS, NEUTRAL, SAMPLES, THEORY, _axes, plot_density_vs_samples
+from ..widgets import Demo, slider
+
+PATHWISE = CATEGORY_COLORS[2]  # green: the second Monte Carlo estimator, next to SAMPLES orange
+
+
+def _normal_pdf(v, loc, scale):
+    return np.exp(-0.5 * ((v - loc) / scale) ** 2) / (np.sqrt(2 * np.pi) * scale)
+
+
+def plot_gradient_sampling(score_means, path_means, true_grad: float, *, lim: tuple[float, float],
+                           bins: int = 50, ax: Axes | None = None) -> Axes:
+    """Histograms of many N-sample mean gradients, score function vs pathwise, and the true gradient.
+
+    Examples
+    --------
+    >>> ax = plot_gradient_sampling(np.zeros(5), np.zeros(5), 0.0, lim=(-1.0, 1.0))
+    >>> [float(v) for v in ax.get_xlim()]
+    [-1.0, 1.0]
+    """
+    ax = _axes(ax)
+    edges = np.linspace(*lim, bins + 1)
+    width = edges[1] - edges[0]
+    for values, color, label in ((score_means, SAMPLES, "score function"),
+                                 (path_means, PATHWISE, "pathwise")):
+        counts, _ = np.histogram(values, edges)
+        ax.stairs(counts / (len(values) * width), edges, fill=True, alpha=0.5, color=color, label=label)
+    ax.axvline(true_grad, color=THEORY, lw=2, label="true gradient")
+    ax.set_xlim(*lim)
+    ax.set_xlabel("gradient estimate (average of N samples)")
+    ax.set_ylabel("density")
+    ax.legend(loc="upper right", fontsize=8)
+    return ax
+
+
+def make_gradient_variance_demo(rng: np.random.Generator, *, theta: float = 1.0, a: float = 1.0,
+                                b: float = 0.5, n: int = 4, n_max: int = 64, repeats: int = 2000) -> Demo:
+    """Play over θ: sampling distributions of the score-function and pathwise N-sample gradients.
+
+    Introduced in notebooks/05_reparameterization.ipynb (slide "re-parameterization trick: example (2)").
+    ``repeats`` N-sample means of each estimator are computed from one fixed noise array of shape
+    ``(repeats, n_max)`` (both estimators share it), against the exact gradient 2a(aθ + b).
+    """
+    rng = check.generator(rng)
+    n_max = check.integer("n_max", n_max, minimum=1)
+    n = check.integer("n", n, minimum=1)
+    repeats = check.integer("repeats", repeats, minimum=10)
+    if n > n_max:
+        raise ValueError(f"n must be <= n_max = {n_max}, got {n!r}")
+    for name, value, lo, hi in (("theta", theta, -2.0, 2.0), ("a", a, 0.25, 2.0), ("b", b, -1.0, 1.0)):
+        if not (np.isfinite(check.finite(name, value)) and lo <= value <= hi):
+            raise ValueError(f"{name} must lie in [{lo}, {hi}], got {value!r}")
+    noise = rng.standard_normal((repeats, n_max))  # (repeats, n_max), drawn once
+
+    def draw(ax, theta, a, b, n):
+        score, path = toy_grads_from_noise(theta, a, b, noise[:, :n])  # (repeats, n) each
+        score_means, path_means = score.mean(axis=1), path.mean(axis=1)
+        exact = toy_grad_moments(theta, a, b)
+        # std of an N-sample mean: sqrt(Var / N)
+        sd_score, sd_path = float(np.sqrt(exact.score_var / n)), float(np.sqrt(exact.reparam_var / n))
+        grad = float(exact.true_grad)
+        # limits fixed for the whole θ sweep (they depend on a, b, N only): the true gradient
+        # 2a(aθ + b) for θ in [-2, 2], plus 3 std of the score function at θ* where it is smallest
+        ends = 2 * a * (a * np.array([-2.0, 2.0]) + b)
+        margin = 3 * np.sqrt(15 * a**2 / n)
+        plot_gradient_sampling(score_means, path_means, grad, lim=(ends.min() - margin, ends.max() + margin), ax=ax)
+        ax.set_ylim(0, 1.3 / (np.sqrt(2 * np.pi) * 2 * a / np.sqrt(n)))  # 1.3 x the pathwise peak
+        # plain text (∇ is a DejaVu glyph): mathtext would be re-laid out on every frame
+        ax.set_title(f"θ = {theta:.1f}: {repeats} averages of N = {n} samples; true ∇ = {grad:.2f}")
+        emp = (float(score_means.std()), float(path_means.std()))
+        return (f"θ = {theta:.2f}, a = {a:.2f}, b = {b:.2f}, N = {n}: true gradient 2a(aθ+b) = {grad:.3f}, "
+                f"θ* = -b/a = {-b / a:.2f}.<br>"
+                f"std of the N-sample average — score function: {emp[0]:.3f} measured, {sd_score:.3f} exact; "
+                f"pathwise: {emp[1]:.3f} measured, {sd_path:.3f} exact (ratio {sd_score / sd_path:.1f}×).")
+
+    controls = {"theta": slider(theta, -2.0, 2.0, 0.1, "θ"), "a": slider(a, 0.25, 2.0, 0.25, "a"),
+                "b": slider(b, -1.0, 1.0, 0.25, "b"), "n": slider(n, 1, n_max, 1, "N samples", integer=True)}
+    demo = Demo(draw, controls, play="theta", figsize=(8.0, 3.6))
+    _few_ticks(demo)
+    return demo
+
+
+def _few_ticks(demo: Demo) -> None:
+    """At most ~6 ticks per axis: tick labels are most of a redraw's cost on a slow machine."""
+    for ax in demo.axes:
+        ax.xaxis.set_major_locator(MaxNLocator(6))
+        ax.yaxis.set_major_locator(MaxNLocator(5))
+    demo.figure.set_layout_engine("constrained")  # lay out again for the new tick labels (first frame only)
+    demo.redraw()
+
+
+def make_lognormal_demo(rng: np.random.Generator, *, loc: float = 0.0, scale: float = 0.5,
+                        n: int = 20_000) -> Demo:
+    """Samples y = exp(μ + σx) against f_Y(y) = f_X(log y)|dx/dy| (and f_X(log y) without the Jacobian).
+
+    Introduced in notebooks/05_reparameterization.ipynb (slide "revision on change of variable").
+    """
+    rng = check.generator(rng)
+    n = check.integer("n", n, minimum=10)
+    for name, value, lo, hi in (("loc", loc, -0.5, 1.0), ("scale", scale, 0.2, 1.0)):
+        if not (np.isfinite(check.finite(name, value)) and lo <= value <= hi):
+            raise ValueError(f"{name} must lie in [{lo}, {hi}], got {value!r}")
+    noise = rng.standard_normal(n)
+    grid = np.linspace(1e-3, 6.0, 300)
+
+    def draw(ax, loc, scale):
+        y = np.exp(loc + scale * noise)
+        f_x = _normal_pdf(np.log(grid), loc, scale)
+        # f_Y(y) = f_X(log y) |d log y / dy| = f_X(log y) / y
+        plot_density_vs_samples(y, grid, f_x / grid, ax=ax, label=r"$f_X(\log y)\,|dx/dy|$", xlabel="y")
+        ax.plot(grid, f_x, color=NEUTRAL, ls="--", lw=1.5, label=r"$f_X(\log y)$, no Jacobian")
+        ax.set_ylim(0, 1.2 * float(np.max(f_x / grid)))  # computed from the exact density, not autoscaled
+        ax.legend(loc="upper right")
+        ax.set_title(r"$Y = e^X$, $X\sim\mathcal{N}(\mu,\sigma^2)$: the Jacobian $1/y$ is needed")
+        inside = float(np.mean(y <= grid[-1]))
+        return (f"μ = {loc:.2f}, σ = {scale:.2f}: median of y {np.median(y):.3f} "
+                f"(exact e^μ = {np.exp(loc):.3f}); {inside:.1%} of samples inside the plot.")
+
+    controls = {"loc": slider(loc, -0.5, 1.0, 0.05, "μ"), "scale": slider(scale, 0.2, 1.0, 0.05, "σ")}
+    demo = Demo(draw, controls, play="scale")
+    _few_ticks(demo)
+    return demo
+
+
+def make_gaussian_reparam_demo(rng: np.random.Generator, *, loc: float = 0.0, scale: float = 2.0,
+                               n: int = 20_000) -> Demo:
+    """z = μ + σx (right) against the slide's z = μ + σ²x (wrong unless σ = 1), under N(μ, σ²).
+
+    Introduced in notebooks/05_reparameterization.ipynb (slide "re-parameterization trick").
+    """
+    rng = check.generator(rng)
+    n = check.integer("n", n, minimum=10)
+    for name, value, lo, hi in (("loc", loc, -2.0, 2.0), ("scale", scale, 0.25, 2.5)):
+        if not (np.isfinite(check.finite(name, value)) and lo <= value <= hi):
+            raise ValueError(f"{name} must lie in [{lo}, {hi}], got {value!r}")
+    noise = rng.standard_normal(n)
+    grid = np.linspace(-10.0, 10.0, 400)
+    edges = np.linspace(-10.0, 10.0, 81)
+
+    def draw(ax, loc, scale):
+        right, slide = loc + scale * noise, loc + scale**2 * noise
+        plot_density_vs_samples(right, grid, _normal_pdf(grid, loc, scale), bins=80, ax=ax,
+                                label=r"$\mathcal{N}(\mu,\sigma^2)$", xlabel="z")
+        counts, _ = np.histogram(slide, edges)
+        ax.stairs(counts / (n * (edges[1] - edges[0])), edges, color=ACCENT, lw=1.5,
+                  label=r"slide: $\mu+\sigma^2 x$")
+        # 1.25 x the taller of the two exact peaks (the slide's z is narrower when σ < 1)
+        ax.set_ylim(0, 1.25 / (np.sqrt(2 * np.pi) * min(scale, scale**2)))
+        ax.legend(loc="upper right")
+        ax.set_title(r"$z=\mu+\sigma x$ has variance $\sigma^2$; $\mu+\sigma^2x$ has $\sigma^4$")
+        return (f"μ = {loc:.2f}, σ = {scale:.2f}: sample std of μ + σx = {right.std():.3f}, "
+                f"of μ + σ²x = {slide.std():.3f}; target σ = {scale:.3f}.")
+
+    controls = {"loc": slider(loc, -2.0, 2.0, 0.1, "μ"), "scale": slider(scale, 0.25, 2.5, 0.05, "σ")}
+    demo = Demo(draw, controls, play="scale")
+    _few_ticks(demo)
+    return demo
+
+
+def plot_sgd_race(score_paths, path_paths, theta_star: float, *, ax: Axes | None = None) -> Axes:
+    """SGD trajectories θ_t of many runs: median and 10–90% band for each estimator, and θ*.
+
+    ``score_paths`` and ``path_paths`` have shape (steps + 1, runs).
+
+    Examples
+    --------
+    >>> ax = plot_sgd_race(np.zeros((3, 2)), np.zeros((3, 2)), 0.0)
+    >>> ax.get_xlabel()
+    'SGD step t'
+    """
+    ax = _axes(ax)
+    for paths, color, label in ((score_paths, SAMPLES, "score function"), (path_paths, PATHWISE, "pathwise")):
+        paths = np.asarray(paths, dtype=float)
+        steps = np.arange(paths.shape[0])
+        lo, med, hi = np.percentile(paths, [10, 50, 90], axis=1)
+        ax.fill_between(steps, lo, hi, color=color, alpha=0.25, lw=0)
+        ax.plot(steps, med, color=color, lw=2, label=f"{label}: median, 10–90% of runs")
+    ax.axhline(theta_star, color=THEORY, lw=1.5, ls="--", label=r"$\theta^*=-b/a$")
+    ax.set_xlabel("SGD step t")
+    ax.set_ylabel(r"$\theta_t$")
+    ax.legend(loc="upper right")
+    return ax

@@ -1,0 +1,77 @@
+"""The score-function demo of notebooks/04_score_function.ipynb reacts to every control."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from lectures_lib.demos.score_function import (
+    make_score_function_demo,
+    plot_estimate_histograms,
+    plot_std_vs_mu,
+)
+
+
+@pytest.fixture(scope="module")
+def demo():
+    return make_score_function_demo(np.random.default_rng(0), n_estimates=300, n_max=50)
+
+
+@pytest.mark.parametrize(("name", "value"), [("mu", -2.0), ("c", 7.0), ("N", 40)])
+def test_each_slider_changes_image_and_summary(demo, name, value):
+    before = (demo.image.value, demo.summary.value)
+    demo.sliders[name].value = value
+    assert demo.image.value != before[0]
+    assert demo.summary.value != before[1]
+
+
+def test_play_runs_over_mu(demo):
+    slider = demo.sliders["mu"]
+    assert demo.play is not None
+    assert (demo.play.min, demo.play.max) == (0, round((slider.max - slider.min) / slider.step)) == (0, 24)
+    demo.play.value = demo.play.max
+    assert slider.value == pytest.approx(slider.max)
+    demo.play.value = 0
+    assert slider.value == pytest.approx(slider.min)
+
+
+def test_noise_is_fixed_so_frames_repeat():
+    d = make_score_function_demo(np.random.default_rng(1), n_estimates=200, n_max=20)
+    first = d.summary.value
+    d.sliders["mu"].value = 2.5
+    d.sliders["mu"].value = 1.0  # back to the start: same noise, same estimates
+    assert d.summary.value == first
+
+
+def test_summary_reports_the_exact_gradient_and_unbiased_means():
+    """At mu = 1.5, c = 0, N = 20 with 2000 estimates, both means are within 5 standard errors of 3.
+
+    False-failure probability ~1e-6 per mean (normal approximation of a mean of 2000 estimates).
+    """
+    d = make_score_function_demo(np.random.default_rng(2), n_estimates=2000, n_max=20)
+    d.sliders["N"].value = 20
+    d.sliders["mu"].value = 1.5
+    text = d.summary.value
+    assert "2μ = <b>3.00</b>" in text
+    numbers = [float(t.split(",")[0]) for t in text.split("mean ")[1:]]
+    stds = [float(t.split(" ")[0].split("(")[0]) for t in text.split("std ")[1:]]
+    for mean, std in zip(numbers, stds, strict=True):
+        assert abs(mean - 3.0) < 5 * std / np.sqrt(2000)
+
+
+def test_plot_functions_return_their_axes():
+    ax = plot_estimate_histograms(np.zeros(10), np.ones(10), 0.5)
+    assert ax.get_xlim() == (-20.0, 20.0) and ax.get_ylim() == (0.0, 1.0)
+    ax2 = plot_std_vs_mu(np.linspace(-3, 3, 7), np.ones(7), np.full(7, 0.5), 0.0, 1.0, 0.5)
+    assert ax2.get_yscale() == "log" and ax2.get_xlabel() == "μ"
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "name"),
+    [({"rng": 0}, "rng"), ({"n_estimates": 5}, "n_estimates"), ({"n_max": 1}, "n_max"),
+     ({"n_max": 5000}, "n_max"), ({"sigma": 0.0}, "sigma"), ({"sigma": np.nan}, "sigma")],
+)
+def test_builder_validates_arguments(kwargs, name):
+    args = {"rng": np.random.default_rng(0), **kwargs}
+    with pytest.raises(ValueError, match=name):
+        make_score_function_demo(**args)
