@@ -4,6 +4,7 @@ The notebooks in ``notebooks/`` import the few names below; each function's docs
 which notebook introduces it.
 """
 
+from .concrete import concrete_log_prob, gumbel_softmax_sample, straight_through
 from .estimators import (
     reparam_grad,
     score_function_grad,
@@ -22,10 +23,15 @@ from .gumbel import (
     sample_gumbel,
     softmax,
 )
+from .kl import gaussian_kl
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "concrete_log_prob",
+    "gaussian_kl",
+    "gumbel_softmax_sample",
+    "straight_through",
     "gumbel_cdf",
     "gumbel_logpdf",
     "gumbel_max_sample",
