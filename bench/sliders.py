@@ -33,10 +33,15 @@ def builders():
 
 
 def build(fn):
-    params = inspect.signature(fn).parameters
-    needs_rng = "rng" in params and params["rng"].default is inspect.Parameter.empty
-    kwargs = {"rng": np.random.default_rng(0)} if needs_rng else {}
-    return fn(**kwargs)
+    """Call a builder with its defaults, passing the arguments some of them require.
+
+    A model argument gets a freshly initialised (untrained) model: decoding costs the same.
+    """
+    from lectures_lib.vae import VAE
+
+    required = {name for name, p in inspect.signature(fn).parameters.items() if p.default is inspect.Parameter.empty}
+    known = {"rng": lambda: np.random.default_rng(0), "vae": lambda: VAE(np.random.default_rng(0))}
+    return fn(**{name: known[name]() for name in required if name in known})
 
 
 def step_values(control) -> list:
