@@ -1,7 +1,8 @@
 # Two commands a new user needs (see README.md):
 #   make lab    open the lecture in JupyterLab (creates .venv on first use)
 #   make test   run every check: ruff, library tests, every notebook, stripped outputs
-# Also: make bench (performance ratios), make env (just the environment), make clean.
+# Also: make site (static HTML of all notebooks, in build/site), make app (the demos as Voila apps),
+#       make browser (the real-browser tests), make bench (performance ratios), make env, make clean.
 
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   ?= .venv
@@ -11,7 +12,11 @@ STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 PIP    := $(BIN)/python -m pip install --quiet --disable-pip-version-check
 NOTEBOOKS := $(sort $(wildcard notebooks/*.ipynb))
 
-.PHONY: lab test env lint unit notebooks stripped bench clean
+.PHONY: lab test env lint unit notebooks stripped browser site app bench clean
+
+# Servers listen on 127.0.0.1 only and want a token (tests/browser/test_lab_security.py checks `make -n lab`).
+LAB_ARGS := --ServerApp.ip=127.0.0.1 --ServerApp.open_browser=False --ServerApp.root_dir=. $(if $(filter 0,$(shell id -u)),--allow-root)
+APP_ARGS := --no-browser --Voila.ip=127.0.0.1 --Voila.auto_token=True
 
 env: $(STAMP)
 
@@ -24,27 +29,63 @@ $(STAMP): pyproject.toml
 
 lab: $(STAMP)
 	@echo "Starting JupyterLab on 127.0.0.1 only; open the http://127.0.0.1:... URL with the token printed below."
-	$(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.open_browser=False --ServerApp.root_dir=. $(if $(filter 0,$(shell id -u)),--allow-root) notebooks/00_start_here.ipynb
+	$(BIN)/jupyter lab $(LAB_ARGS) notebooks/00_start_here.ipynb
 
-test: lint stripped unit notebooks
+test: lint stripped unit notebooks browser
 	@echo "make test: all checks passed"
 
 lint: $(STAMP)
-	$(BIN)/ruff check lectures_lib tests bench notebooks
+	$(BIN)/ruff check lectures_lib tests bench notebooks tools
 
 stripped: $(STAMP)
 	$(BIN)/nbstripout --verify $(NOTEBOOKS)
 
 unit: $(STAMP)
-	$(BIN)/python -m pytest -q -n 2 tests lectures_lib --doctest-modules
+	$(BIN)/python -m pytest -q -n 2 tests lectures_lib --doctest-modules --ignore=tests/browser
 
 notebooks: $(STAMP)
 	@test -n "$(NOTEBOOKS)" || { echo "no notebooks found in notebooks/"; exit 1; }
 	$(BIN)/python -m pytest -q -n 2 --dist loadfile --nbval-lax --nbval-current-env -p no:cacheprovider $(NOTEBOOKS)
 
+# JupyterLab and Voila in headless Chromium (Debian's /usr/bin/chromium); one server for all tests.
+browser: $(STAMP)
+	$(BIN)/python -m pytest -q tests/browser -p no:cacheprovider
+
+# Static HTML of every notebook, executed now (offline), with the lecture map as index: build/site/index.html
+site: $(STAMP)
+	$(BIN)/python tools/build_site.py --out build/site
+
+# The notebooks as apps without code cells (Voila): the tree of notebooks at the URL printed below.
+app: $(STAMP)
+	@echo "Serving the notebooks as apps (Voila) on 127.0.0.1 only; open the URL with the token printed below."
+	$(BIN)/voila $(APP_ARGS) notebooks
+
 bench: $(STAMP)
 	$(BIN)/python bench/samplers.py
 	$(BIN)/python bench/sliders.py
+	$(BIN)/python bench/estimators.py
+	$(BIN)/python bench/concrete.py
+	$(BIN)/python bench/vae.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache build *.egg-info
+
+# Homework (instructors: homework/README.md), all offline:
+#   make homework                    student notebooks, hand-out zips, autograder zips in build/homework/
+#   make grade SUBMISSIONS=<folder>  grade every submitted .ipynb under <folder>: build/homework/grades/
+#   make homework-clean              remove build/homework/
+# Student code runs on this machine (no network where possible, time and memory limits): see the README.
+HOMEWORK_OUT ?= build/homework
+GRADE_ARGS   ?=
+
+.PHONY: homework grade homework-clean
+
+homework: $(STAMP)
+	$(BIN)/python tools/homework.py build --out $(HOMEWORK_OUT)
+
+grade: $(STAMP)
+	@test -n "$(SUBMISSIONS)" || { echo "usage: make grade SUBMISSIONS=<folder with the submitted .ipynb files>"; exit 2; }
+	$(BIN)/python tools/homework.py grade "$(SUBMISSIONS)" --build $(HOMEWORK_OUT) $(GRADE_ARGS)
+
+homework-clean:
+	rm -rf $(HOMEWORK_OUT)

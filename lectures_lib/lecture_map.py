@@ -99,6 +99,19 @@ LECTURE_MAP: tuple[Entry, ...] = (
           "5. The straight-through estimator", ("straight_through", "concrete.gumbel_softmax_backward")),
     Entry("(beyond the slides) which gradient to use", "07_gumbel_softmax.ipynb", "6. Gradient quality",
           ("score_function_grad", "gumbel_softmax_sample")),
+    Entry("apply re-parameterization trick to softmax; Score Function Estimator (for discrete samples)",
+          "08_discrete_generators.ipynb", "1. Two ways through a discrete sample",
+          ("categorical_vae.categorical_kl_uniform",)),
+    Entry("variational auto-encoder, with a categorical latent", "08_discrete_generators.ipynb",
+          "2. A categorical VAE", ("categorical_vae.CategoricalVAE", "categorical_vae.draw_noise")),
+    Entry("(beyond the slides) Gumbel-softmax vs REINFORCE at equal compute", "08_discrete_generators.ipynb",
+          "3. Gumbel-softmax vs REINFORCE", ("categorical_vae.train_categorical_vae", "categorical_vae.neg_elbo")),
+    Entry("(beyond the slides) reading a discrete code", "08_discrete_generators.ipynb", "4. What the code means",
+          ("demos.discrete_generators.make_latent_flip_demo",)),
+    Entry("a motivating example: Generative Adversarial Training; consider D_φ(G_θ(z)) — answered",
+          "08_discrete_generators.ipynb", "5. The slides' discrete GAN",
+          ("discrete_gan.SequenceGenerator", "discrete_gan.train_discrete_gan", "discrete_gan.total_variation",
+           "demos.discrete_generators.make_gan_training_demo")),
 )
 
 
@@ -106,8 +119,9 @@ def markdown_table(entries: tuple[Entry, ...] = LECTURE_MAP) -> str:
     """The lecture map as a Markdown table (links relative to the repository root)."""
     rows = ["| Slide | Notebook → section | Library |", "|---|---|---|"]
     for e in entries:
+        slide = e.slide.replace("|", "\\|")  # a bare | would split the table cell (p(z|θ))
         funcs = ", ".join(f"`{f}`" for f in e.functions) or "—"
-        rows.append(f"| {e.slide} | [{e.notebook}](notebooks/{e.notebook}) → {e.section} | {funcs} |")
+        rows.append(f"| {slide} | [{e.notebook}](notebooks/{e.notebook}) → {e.section} | {funcs} |")
     return "\n".join(rows)
 
 

@@ -81,6 +81,30 @@ def numerically_zero(expr: sp.Expr, *, trials: int = 8, seed: int = 0, positive=
     return True
 
 
+_TEXT_ESCAPES = {"\\": r"\backslash ", "_": r"\_", "^": r"\^{}", "&": r"\&", "%": r"\%", "#": r"\#",
+                 "{": r"\{", "}": r"\}"}
+
+
+def text_latex(note: str, command: str = "text") -> str:
+    """``note`` as LaTeX text; ``$...$`` parts stay maths.
+
+    MathJax 3 (JupyterLab) rejects ``^`` and ``_`` inside ``\\text{}``, so they are escaped there.
+
+    Examples
+    --------
+    >>> print(text_latex("x_1 squared: $x_1^2$"))
+    \\text{x\\_1 squared: }x_1^2
+    """
+    parts = note.split("$")
+    out = []
+    for i, part in enumerate(parts):
+        if i % 2:  # inside $...$
+            out.append(part)
+        elif part:
+            out.append(rf"\{command}{{{''.join(_TEXT_ESCAPES.get(ch, ch) for ch in part)}}}")
+    return "".join(out)
+
+
 @dataclass
 class Chain:
     """A displayed chain of equalities ``lines[0] = lines[1] = ...`` with a title.
@@ -112,7 +136,7 @@ class Chain:
         rows = [sp.latex(self.lines[0])]
         for i, line in enumerate(self.lines[1:], start=1):
             note = self.notes[i] if i < len(self.notes) and self.notes[i] else ""
-            tag = rf"\quad\text{{{note}}}" if note else ""
+            tag = rf"\quad{text_latex(note)}" if note else ""
             rows.append(rf"&= {sp.latex(line)}{tag}")
         rows[0] = rows[0] + " "
         return r"\begin{aligned}" + r" \\ ".join(rows) + r"\end{aligned}"
@@ -120,4 +144,4 @@ class Chain:
     def _repr_latex_(self) -> str:
         checks = self.check()
         status = ", ".join(f"step {c.index}: {c.how}" for c in checks)
-        return f"$$\\textbf{{{self.title}}}\\qquad\\text{{(checked: {status})}}$$\n$${self.latex()}$$"
+        return f"$${text_latex(self.title, 'textbf')}\\qquad\\text{{(checked: {status})}}$$\n$${self.latex()}$$"
