@@ -23,8 +23,8 @@ from . import _validate as check
 # smallest normal double keeps G >= -log(-log(2.2e-308)) = -6.56, while the top end gives
 # G <= -log(2**-53) = 36.7, so every sample is finite.  The probability mass moved is 2**-53.
 _U_MIN = np.finfo(np.float64).tiny
-#: numbers per block of gumbel_max_sample's noise buffer (32768 float64 = 256 KiB, cache-sized)
-_BLOCK = 32_768
+#: numbers per block of gumbel_max_sample's noise buffer (131072 float64 = 1 MiB, cache-sized)
+_BLOCK = 131_072
 
 
 def _standardise(x, loc, scale):
@@ -280,7 +280,8 @@ def gumbel_max_sample(logits, rng: np.random.Generator, size=()) -> np.ndarray:
         argmax_i (l_i + G_i) = argmax_i  log(U_i) * exp(m - l_i),   m = max_i l_i,
 
     the same index from the same uniforms, with one logarithm per number instead of two (the
-    ``exp`` is per logit, shared by all draws).  ``U_i = 0`` gives ``-inf`` (that is ``G_i = -inf``:
+    ``exp`` is per logit, shared by all draws; for a single draw per row the two logarithms of
+    ``l_i + G_i`` are cheaper than that ``exp``, and are used).  ``U_i = 0`` gives ``-inf`` (that is ``G_i = -inf``:
     never drawn) and so does a ``-inf`` logit (``exp(+inf) = inf``), so no clamp is needed.  The
     work is done in place, in a cache-sized buffer, one block of rows at a time; it costs about
     2-3x drawing the uniforms alone (``bench/samplers.py``).
@@ -298,10 +299,10 @@ def gumbel_max_sample(logits, rng: np.random.Generator, size=()) -> np.ndarray:
     rows = logits.reshape(-1, K)  # (R, K): the distributions
     n_draws, n_rows = math.prod(draws), rows.shape[0]
     out = np.empty((n_draws, n_rows), dtype=np.int64)
-    # Blocks of (draws, rows) with about _BLOCK numbers: 256 KiB of float64 fits in L2 cache.
+    # Blocks of (draws, rows) with about _BLOCK numbers: 1 MiB of float64 stays in the L2 cache.
     row_step = max(1, min(n_rows, _BLOCK // K))
     draw_step = max(1, _BLOCK // (row_step * K))
-    # Preallocated: a fresh 256 KiB array per block would be mmap-ed and page-faulted every time.
+    # Preallocated: a fresh 1 MiB array per block would be mmap-ed and page-faulted every time.
     buf, scale_buf = np.empty((draw_step, row_step, K)), np.empty((row_step, K))
     for r0 in range(0, n_rows, row_step):
         block = rows[r0 : r0 + row_step]  # (r, K)
@@ -309,15 +310,21 @@ def gumbel_max_sample(logits, rng: np.random.Generator, size=()) -> np.ndarray:
         # NaN or +inf in a row makes its max NaN or +inf; a row of all -inf logits has no valid
         # category (argmax would silently return 0).
         _check_row_max(top, logits)
-        scale = scale_buf[: block.shape[0]]
-        np.subtract(top, block, out=scale)
-        with np.errstate(over="ignore"):  # exp(m - l) = inf for l = -inf or l << m: never drawn
-            np.exp(scale, out=scale)  # exp(m - l_i), (r, K)
+        if n_draws > 1:  # the race form's exp(m - l_i) is shared by all draws of these rows
+            scale = scale_buf[: block.shape[0]]
+            np.subtract(top, block, out=scale)
+            with np.errstate(over="ignore"):  # exp(m - l) = inf for l = -inf or l << m: never drawn
+                np.exp(scale, out=scale)  # exp(m - l_i), (r, K)
         for d0 in range(0, n_draws, draw_step):
             b = buf[: min(draw_step, n_draws - d0), : block.shape[0]]  # (d, r, K)
             rng.random(out=b)
-            with np.errstate(divide="ignore", invalid="ignore"):  # log(0) = -inf: G = -inf, never drawn
+            with np.errstate(divide="ignore"):  # log(0) = -inf: G = -inf, never drawn
                 np.log(b, out=b)
-                np.multiply(b, scale, out=b)  # log(U_i) exp(m - l_i) = -exp(-(l_i + G_i - m))
+                if n_draws > 1:
+                    np.multiply(b, scale, out=b)  # log(U_i) exp(m - l_i) = -exp(-(l_i + G_i - m))
+                else:  # one draw: a second log is cheaper than the exp
+                    np.negative(b, out=b)
+                    np.log(b, out=b)  # log(-log U_i) = -G_i
+                    np.subtract(block, b, out=b)  # l_i + G_i
             out[d0 : d0 + b.shape[0], r0 : r0 + b.shape[1]] = b.argmax(axis=-1)
     return out.reshape(draws + logits.shape[:-1])

@@ -142,6 +142,12 @@ def test_gumbel_max_is_argmax_of_logits_plus_gumbel_noise_from_the_same_uniforms
     with np.errstate(divide="ignore"):
         expected = np.argmax(logits - np.log(-np.log(u)), axis=-1)
     np.testing.assert_array_equal(gumbel_max_sample(logits, np.random.default_rng(9), size=5000), expected)
+    # one draw per row (the two-log path), many rows spanning several blocks
+    rows = np.random.default_rng(1).normal(size=(700, 300))
+    u = np.random.default_rng(4).random(rows.shape)
+    with np.errstate(divide="ignore"):
+        expected = np.argmax(rows - np.log(-np.log(u)), axis=-1)
+    np.testing.assert_array_equal(gumbel_max_sample(rows, np.random.default_rng(4)), expected)
 
 
 def test_gumbel_max_batched_shapes_and_rows_independent():
