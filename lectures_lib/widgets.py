@@ -178,22 +178,34 @@ class StillDemo(Demo):
     ``set_height``, ``set_values``...) and returns the summary.  Every later frame restores the
     bitmap of the still parts and draws only the moving artists (matplotlib's blitting).  Text is
     most of an Agg draw, so this cuts a frame from ~40-60 ms to ~10 ms.  The moving artists must
-    stay inside the axes' fixed limits, and nothing else may change after the first frame.
+    stay inside the axes' fixed limits.  Controls named in ``rebuild_on`` may change those limits:
+    when one of them moves, the axes are cleared and ``setup`` draws the still parts again (a full
+    frame); the animated control should not be among them.
 
     Introduced in ``notebooks/02_gumbel_distribution.ipynb`` (the loc/scale demo).
     """
 
     def __init__(self, setup: Callable[..., list], update: Callable[..., str | None],
-                 controls: Mapping[str, w.ValueWidget], **kwargs):
+                 controls: Mapping[str, w.ValueWidget], *, rebuild_on: tuple[str, ...] = (), **kwargs):
         if not (callable(setup) and callable(update)):
             raise ValueError(f"setup and update must be callable, got {setup!r} and {update!r}")
+        unknown = sorted(set(rebuild_on) - set(controls))
+        if unknown:
+            raise ValueError(f"rebuild_on must name controls among {sorted(controls)}, got {unknown!r}")
         self._setup, self._update, self._moving, self._still = setup, update, None, None
+        self._rebuild_on, self._built_for = tuple(rebuild_on), None
         super().__init__(lambda *_, **__: "", controls, **kwargs)
 
     def redraw(self) -> None:
         start = time.perf_counter()
         with mpl.rc_context(RC):
+            key = tuple(self.sliders[name].value for name in self._rebuild_on)
+            if self._moving is not None and key != self._built_for:
+                for ax in self.axes:  # a control that changes the still parts: draw them again
+                    _reset(ax)
+                self._moving = None
             if self._moving is None:
+                self._built_for = key
                 self._moving = self._setup(self.axes if len(self.axes) > 1 else self.axes[0], **self.values)
                 for artist in self._artists():  # after the legend copied their style, so it stays still
                     artist.set_animated(True)

@@ -112,3 +112,30 @@ def test_still_demo_redraws_only_the_moving_artists():
     assert demo.image.value == first
     with pytest.raises(ValueError, match="setup"):
         StillDemo(None, update, {})
+
+
+def test_still_demo_rebuilds_the_still_parts_when_asked():
+    from lectures_lib.widgets import StillDemo
+
+    x = np.linspace(0, 1, 20)
+    setups = []
+
+    def setup(ax, slope, top):
+        setups.append(top)
+        (line,) = ax.plot(x, slope * x)
+        ax.set_ylim(-top, top)
+        return [line]
+
+    def update(moving, slope, top):
+        moving[0].set_ydata(slope * x)
+        return f"{slope} {top}"
+
+    controls = {"slope": slider(1.0, -3, 3, 0.5, "slope"), "top": slider(3.0, 1.0, 5.0, 1.0, "top")}
+    demo = StillDemo(setup, update, controls, rebuild_on=("top",), play="slope")
+    demo.sliders["slope"].value = 2.0
+    assert setups == [3.0]  # the animated control reuses the still frame
+    demo.sliders["top"].value = 5.0
+    assert setups == [3.0, 5.0] and demo.axes[0].get_ylim() == (-5.0, 5.0)
+    assert len(demo.axes[0].lines) == 1  # the old frame was cleared
+    with pytest.raises(ValueError, match="rebuild_on"):
+        StillDemo(setup, update, controls, rebuild_on=("nope",))

@@ -14,7 +14,7 @@ from matplotlib.ticker import MaxNLocator
 from .. import _validate as check
 from ..estimators import toy_grad_moments, toy_grads_from_noise
 from ..plotting import ACCENT, CATEGORY_COLORS, NEUTRAL, SAMPLES, THEORY, _axes, plot_density_vs_samples
-from ..widgets import Demo, slider
+from ..widgets import Demo, StillDemo, slider
 
 PATHWISE = CATEGORY_COLORS[2]  # green: the second Monte Carlo estimator, next to SAMPLES orange
 
@@ -67,21 +67,34 @@ def make_gradient_variance_demo(rng: np.random.Generator, *, theta: float = 1.0,
             raise ValueError(f"{name} must lie in [{lo}, {hi}], got {value!r}")
     noise = rng.standard_normal((repeats, n_max))  # (repeats, n_max), drawn once
 
-    def draw(ax, theta, a, b, n):
+    def means(theta, a, b, n):
         score, path = toy_grads_from_noise(theta, a, b, noise[:, :n])  # (repeats, n) each
-        score_means, path_means = score.mean(axis=1), path.mean(axis=1)
-        exact = toy_grad_moments(theta, a, b)
-        # std of an N-sample mean: sqrt(Var / N)
-        sd_score, sd_path = float(np.sqrt(exact.score_var / n)), float(np.sqrt(exact.reparam_var / n))
-        grad = float(exact.true_grad)
+        return score.mean(axis=1), path.mean(axis=1), toy_grad_moments(theta, a, b)
+
+    def setup(ax, theta, a, b, n):
+        score_means, path_means, exact = means(theta, a, b, n)
         # limits fixed for the whole θ sweep (they depend on a, b, N only): the true gradient
         # 2a(aθ + b) for θ in [-2, 2], plus 3 std of the score function at θ* where it is smallest
         ends = 2 * a * (a * np.array([-2.0, 2.0]) + b)
         margin = 3 * np.sqrt(15 * a**2 / n)
-        plot_gradient_sampling(score_means, path_means, grad, lim=(ends.min() - margin, ends.max() + margin), ax=ax)
+        plot_gradient_sampling(score_means, path_means, float(exact.true_grad),
+                               lim=(ends.min() - margin, ends.max() + margin), ax=ax)
         ax.set_ylim(0, 1.3 / (np.sqrt(2 * np.pi) * 2 * a / np.sqrt(n)))  # 1.3 x the pathwise peak
+        ax.set_title(" ")
+        return [*ax.patches[:2], ax.lines[-1], ax.title]  # two histograms, the true-gradient line, title
+
+    def update(moving, theta, a, b, n):
+        score_hist, path_hist, true_line, title = moving
+        score_means, path_means, exact = means(theta, a, b, n)
+        edges = score_hist.get_data().edges
+        for hist, values in ((score_hist, score_means), (path_hist, path_means)):
+            hist.set_data(np.histogram(values, edges)[0] / (len(values) * (edges[1] - edges[0])))
+        grad = float(exact.true_grad)
+        true_line.set_xdata([grad, grad])
         # plain text (∇ is a DejaVu glyph): mathtext would be re-laid out on every frame
-        ax.set_title(f"θ = {theta:.1f}: {repeats} averages of N = {n} samples; true ∇ = {grad:.2f}")
+        title.set_text(f"θ = {theta:.1f}: {repeats} averages of N = {n} samples; true ∇ = {grad:.2f}")
+        # std of an N-sample mean: sqrt(Var / N)
+        sd_score, sd_path = float(np.sqrt(exact.score_var / n)), float(np.sqrt(exact.reparam_var / n))
         emp = (float(score_means.std()), float(path_means.std()))
         return (f"θ = {theta:.2f}, a = {a:.2f}, b = {b:.2f}, N = {n}: true gradient 2a(aθ+b) = {grad:.3f}, "
                 f"θ* = -b/a = {-b / a:.2f}.<br>"
@@ -90,9 +103,8 @@ def make_gradient_variance_demo(rng: np.random.Generator, *, theta: float = 1.0,
 
     controls = {"theta": slider(theta, -2.0, 2.0, 0.1, "θ"), "a": slider(a, 0.25, 2.0, 0.25, "a"),
                 "b": slider(b, -1.0, 1.0, 0.25, "b"), "n": slider(n, 1, n_max, 1, "N samples", integer=True)}
-    demo = Demo(draw, controls, play="theta", figsize=(8.0, 3.6))
-    _few_ticks(demo)
-    return demo
+    # θ (Play) moves only the histograms, the line and the title; a, b and N change the axis limits
+    return StillDemo(setup, update, controls, rebuild_on=("a", "b", "n"), play="theta", figsize=(8.0, 3.6))
 
 
 def _few_ticks(demo: Demo) -> None:
