@@ -48,6 +48,14 @@ def finite(name: str, value) -> np.ndarray:
     return arr
 
 
+def in_range(name: str, value, lo: float, hi: float) -> float:
+    """A finite real number in the closed interval ``[lo, hi]`` (slider-backed demo parameters)."""
+    value = float(finite(name, value))
+    if not lo <= value <= hi:
+        raise ValueError(f"{name} must lie in [{lo}, {hi}], got {value!r}")
+    return value
+
+
 def generator(rng) -> np.random.Generator:
     """Randomness is always passed in, so that the same seed gives the same result."""
     if not isinstance(rng, np.random.Generator):

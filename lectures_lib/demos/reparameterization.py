@@ -63,8 +63,7 @@ def make_gradient_variance_demo(rng: np.random.Generator, *, theta: float = 1.0,
     if n > n_max:
         raise ValueError(f"n must be <= n_max = {n_max}, got {n!r}")
     for name, value, lo, hi in (("theta", theta, -2.0, 2.0), ("a", a, 0.25, 2.0), ("b", b, -1.0, 1.0)):
-        if not (np.isfinite(check.finite(name, value)) and lo <= value <= hi):
-            raise ValueError(f"{name} must lie in [{lo}, {hi}], got {value!r}")
+        check.in_range(name, value, lo, hi)
     noise = rng.standard_normal((repeats, n_max))  # (repeats, n_max), drawn once
 
     def means(theta, a, b, n):
@@ -125,8 +124,7 @@ def make_lognormal_demo(rng: np.random.Generator, *, loc: float = 0.0, scale: fl
     rng = check.generator(rng)
     n = check.integer("n", n, minimum=10)
     for name, value, lo, hi in (("loc", loc, -0.5, 1.0), ("scale", scale, 0.2, 1.0)):
-        if not (np.isfinite(check.finite(name, value)) and lo <= value <= hi):
-            raise ValueError(f"{name} must lie in [{lo}, {hi}], got {value!r}")
+        check.in_range(name, value, lo, hi)
     noise = rng.standard_normal(n)
     grid = np.linspace(1e-3, 6.0, 300)
 
@@ -158,8 +156,7 @@ def make_gaussian_reparam_demo(rng: np.random.Generator, *, loc: float = 0.0, sc
     rng = check.generator(rng)
     n = check.integer("n", n, minimum=10)
     for name, value, lo, hi in (("loc", loc, -2.0, 2.0), ("scale", scale, 0.25, 2.5)):
-        if not (np.isfinite(check.finite(name, value)) and lo <= value <= hi):
-            raise ValueError(f"{name} must lie in [{lo}, {hi}], got {value!r}")
+        check.in_range(name, value, lo, hi)
     noise = rng.standard_normal(n)
     grid = np.linspace(-10.0, 10.0, 400)
     edges = np.linspace(-10.0, 10.0, 81)
