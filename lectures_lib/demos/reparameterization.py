@@ -79,6 +79,8 @@ def make_gradient_variance_demo(rng: np.random.Generator, *, theta: float = 1.0,
         plot_gradient_sampling(score_means, path_means, float(exact.true_grad),
                                lim=(ends.min() - margin, ends.max() + margin), ax=ax)
         ax.set_ylim(0, 1.3 / (np.sqrt(2 * np.pi) * 2 * a / np.sqrt(n)))  # 1.3 x the pathwise peak
+        ax.xaxis.set_major_locator(MaxNLocator(6))  # few tick labels: text is most of a full frame
+        ax.yaxis.set_major_locator(MaxNLocator(5))
         ax.set_title(" ")
         return [*ax.patches[:2], ax.lines[-1], ax.title]  # two histograms, the true-gradient line, title
 
