@@ -79,8 +79,7 @@ def make_gradient_variance_demo(rng: np.random.Generator, *, theta: float = 1.0,
         plot_gradient_sampling(score_means, path_means, float(exact.true_grad),
                                lim=(ends.min() - margin, ends.max() + margin), ax=ax)
         ax.set_ylim(0, 1.3 / (np.sqrt(2 * np.pi) * 2 * a / np.sqrt(n)))  # 1.3 x the pathwise peak
-        ax.xaxis.set_major_locator(MaxNLocator(6))  # few tick labels: text is most of a full frame
-        ax.yaxis.set_major_locator(MaxNLocator(5))
+        _few_tick_labels(ax)
         ax.set_title(" ")
         return [*ax.patches[:2], ax.lines[-1], ax.title]  # two histograms, the true-gradient line, title
 
@@ -108,11 +107,16 @@ def make_gradient_variance_demo(rng: np.random.Generator, *, theta: float = 1.0,
     return StillDemo(setup, update, controls, rebuild_on=("a", "b", "n"), play="theta", figsize=(8.0, 3.6))
 
 
-def _few_ticks(demo: Demo) -> None:
+def _few_tick_labels(ax: Axes) -> None:
     """At most ~6 ticks per axis: tick labels are most of a redraw's cost on a slow machine."""
+    ax.xaxis.set_major_locator(MaxNLocator(6))
+    ax.yaxis.set_major_locator(MaxNLocator(5))
+
+
+def _few_ticks(demo: Demo) -> None:
+    """:func:`_few_tick_labels` on every axis of a plain :class:`Demo`, then its first frame again."""
     for ax in demo.axes:
-        ax.xaxis.set_major_locator(MaxNLocator(6))
-        ax.yaxis.set_major_locator(MaxNLocator(5))
+        _few_tick_labels(ax)
     demo.figure.set_layout_engine("constrained")  # lay out again for the new tick labels (first frame only)
     demo.redraw()
 
