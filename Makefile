@@ -12,7 +12,7 @@ STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 PIP    := $(BIN)/python -m pip install --quiet --disable-pip-version-check
 NOTEBOOKS := $(sort $(wildcard notebooks/*.ipynb))
 
-.PHONY: lab test env lint unit notebooks stripped browser site app bench clean
+.PHONY: lab test env lint unit notebooks stripped browser site app bench clean lite lite-serve lite-browser test-oldest
 
 # Servers listen on 127.0.0.1 only and want a token (tests/browser/test_lab_security.py checks `make -n lab`).
 LAB_ARGS := --ServerApp.ip=127.0.0.1 --ServerApp.open_browser=False --ServerApp.root_dir=. $(if $(filter 0,$(shell id -u)),--allow-root)
@@ -23,7 +23,7 @@ env: $(STAMP)
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@echo "Installing lectures_lib and its dependencies into $(VENV) (first run: about a minute)..."
-	@$(PIP) -e '.[test]' 2>&1 | grep -v "^WARNING: Location" || true
+	@$(PIP) -e '.[lab,test]' 2>&1 | grep -v "^WARNING: Location" || true
 	@$(BIN)/python -c "import lectures_lib, nbval, ipywidgets" || { echo "install failed"; exit 1; }
 	@rm -f $(VENV)/.installed-* && touch $@
 
@@ -31,7 +31,7 @@ lab: $(STAMP)
 	@echo "Starting JupyterLab on 127.0.0.1 only; open the http://127.0.0.1:... URL with the token printed below."
 	$(BIN)/jupyter lab $(LAB_ARGS) notebooks/00_start_here.ipynb
 
-test: lint stripped unit notebooks browser
+test: lint stripped unit notebooks browser lite-browser
 	@echo "make test: all checks passed"
 
 lint: $(STAMP)
@@ -68,7 +68,43 @@ bench: $(STAMP)
 	$(BIN)/python bench/vae.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache build *.egg-info
+	rm -rf $(VENV) $(LITE_VENV) $(OLDEST_VENV) tools/lite/node_modules .pytest_cache .ruff_cache build *.egg-info
+
+# Zero install (JupyterLite): the whole lecture in the browser, Python included (Pyodide), as static files.
+#   make lite         build build/lite/ (offline after the first run: packages are cached in build/cache/)
+#   make lite-serve   serve build/lite/ on 127.0.0.1 and print the URL to open
+#   make lite-browser build it, then run every notebook in it in headless Chromium (part of make test)
+# PYODIDE_DIST=<official Pyodide 0.27.7 folder or .tar.bz2> takes the compiled packages from there.
+LITE_VENV  ?= .venv-lite
+LITE_STAMP := $(LITE_VENV)/.installed-$(shell cat tools/lite/build-requirements.txt tools/lite/package-lock.json | cksum | cut -d' ' -f1)
+LITE_PORT  ?= 8000
+
+$(LITE_STAMP): tools/lite/build-requirements.txt tools/lite/package-lock.json
+	@test -x $(LITE_VENV)/bin/python || $(PYTHON) -m venv $(LITE_VENV)
+	@echo "Installing the JupyterLite build tools into $(LITE_VENV) and the Pyodide runtime (npm)..."
+	@$(LITE_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r tools/lite/build-requirements.txt 2>&1 | grep -v "^WARNING: Location" || true
+	npm ci --prefix tools/lite --ignore-scripts --no-audit --no-fund --loglevel=error
+	@rm -f $(LITE_VENV)/.installed-* && touch $@
+
+lite: $(LITE_STAMP)
+	PYODIDE_DIST="$(PYODIDE_DIST)" $(LITE_VENV)/bin/python tools/build_lite.py --out build/lite
+
+lite-serve: $(STAMP)
+	@test -f build/lite/index.html || { echo "build/lite/ is missing: run make lite first"; exit 1; }
+	$(BIN)/python tools/serve_lite.py build/lite --port $(LITE_PORT)
+
+lite-browser: lite $(STAMP)
+	$(BIN)/python -m pytest -q tests/lite -p no:cacheprovider
+
+# The oldest versions the library supports (the browser's: Pyodide 0.27.7), on CPython: the library tests.
+OLDEST_VENV   ?= .venv-oldest
+OLDEST_PYTHON ?= $(shell command -v python3.12 >/dev/null 2>&1 && python3.12 -c "" 2>/dev/null && command -v python3.12 || ls /root/.pyenv/versions/3.12*/bin/python3.12 2>/dev/null | head -1 || echo $(PYTHON))
+
+test-oldest:
+	@test -x $(OLDEST_VENV)/bin/python || $(or $(OLDEST_PYTHON),$(PYTHON)) -m venv $(OLDEST_VENV)
+	@$(OLDEST_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -c tools/oldest-constraints.txt -e '.[test]' 2>&1 | grep -v "^WARNING: Location" || true
+	$(OLDEST_VENV)/bin/python -c "import sys, numpy, scipy, matplotlib, sympy, sklearn; print('oldest:', sys.version.split()[0], 'numpy', numpy.__version__, 'scipy', scipy.__version__, 'matplotlib', matplotlib.__version__, 'sympy', sympy.__version__, 'scikit-learn', sklearn.__version__)"
+	$(OLDEST_VENV)/bin/python -m pytest -q -n 2 tests lectures_lib --doctest-modules --ignore=tests/browser --ignore=tests/lite --ignore-glob='tests/test_homework*' -p no:cacheprovider
 
 # Homework (instructors: homework/README.md), all offline:
 #   make homework                    student notebooks, hand-out zips, autograder zips in build/homework/

@@ -70,7 +70,7 @@ class MarkovChain:
         """``n`` sequences of token indices, shape (n, T), by inverse-CDF sampling along the chain."""
         rng, n = check.generator(rng), check.integer("n", n, minimum=0)
         u = rng.random((n, self.length))
-        tokens = np.empty((n, self.length), dtype=np.int64)
+        tokens = np.empty((n, self.length), dtype=np.intp)
         # first k with cumsum(p)_k > u; the min() guards against a cumsum that rounds below 1
         tokens[:, 0] = np.minimum((u[:, :1] >= np.cumsum(self.initial)).sum(1), self.n_tokens - 1)
         cdf = np.cumsum(self.transition, axis=1)  # (L, L)

@@ -265,7 +265,7 @@ def gumbel_max_sample(logits, rng: np.random.Generator, size=()) -> np.ndarray:
 
     Returns
     -------
-    ndarray of int64, shape ``size + logits.shape[:-1]``.
+    ndarray of intp (int64 on 64-bit machines, int32 in the browser), shape ``size + logits.shape[:-1]``.
 
     Notes
     -----
@@ -298,7 +298,7 @@ def gumbel_max_sample(logits, rng: np.random.Generator, size=()) -> np.ndarray:
     K = logits.shape[-1]
     rows = logits.reshape(-1, K)  # (R, K): the distributions
     n_draws, n_rows = math.prod(draws), rows.shape[0]
-    out = np.empty((n_draws, n_rows), dtype=np.int64)
+    out = np.empty((n_draws, n_rows), dtype=np.intp)
     # Blocks of (draws, rows) with about _BLOCK numbers: 1 MiB of float64 stays in the L2 cache.
     row_step = max(1, min(n_rows, _BLOCK // K))
     draw_step = max(1, _BLOCK // (row_step * K))

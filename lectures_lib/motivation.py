@@ -456,7 +456,7 @@ def all_sequences(n_tokens: int, length: int) -> np.ndarray:
     L, T = check.integer("n_tokens", n_tokens, minimum=1), check.integer("length", length, minimum=1)
     if L**T > 100_000:
         raise ValueError(f"n_tokens**length must be <= 100000 to enumerate, got {L}**{T} = {L**T}")
-    return np.array(list(itertools.product(range(L), repeat=T)), dtype=np.int64)
+    return np.array(list(itertools.product(range(L), repeat=T)), dtype=np.intp)
 
 
 def _expected(gan, theta):

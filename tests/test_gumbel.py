@@ -131,7 +131,7 @@ def test_gumbel_max_frequencies_match_softmax(logits):
     # chi-square goodness of fit at alpha = 1e-3 (false-failure probability 1e-3 per case)
     logits = np.asarray(logits)
     draws = gumbel_max_sample(logits, np.random.default_rng(11), size=50_000)
-    assert draws.shape == (50_000,) and draws.dtype == np.int64
+    assert draws.shape == (50_000,) and draws.dtype == np.intp
     assert _chi2_pvalue(draws, softmax(logits)) > 1e-3
 
 

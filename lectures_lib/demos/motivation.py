@@ -165,7 +165,8 @@ def make_gan_losses_demo(loc_data: float = 0.0, scale_data: float = 1.0, scale_g
     def update(moving, mu_g):
         p_g, d_star, grads, kl = frame(mu_g)
         moving["p_g"].set_ydata(p_g)
-        moving["p_g_fill"].set_data(x, p_g, 0)
+        # the filled area's outline: along p_g, back along 0 (its set_data needs matplotlib >= 3.10)
+        moving["p_g_fill"].set_verts([np.column_stack([np.r_[x, x[::-1]], np.r_[p_g, np.zeros_like(p_g)]])])
         moving["d_star"].set_ydata(d_star)
         for kind, value in grads.items():
             moving[f"bar_{kind}"].set_height(value)

