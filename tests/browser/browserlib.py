@@ -309,8 +309,8 @@ class LabSession:
     ``keep`` stay open for the slider tests; the others are closed (their kernels idle until the server stops).
     """
 
-    def __init__(self, context, server: Server, names: list[str], keep: set[str]):
-        self.context, self.server, self.keep = context, server, keep
+    def __init__(self, context, server: Server, names: list[str], keep: set[str], screenshots: Path = SCREENSHOTS):
+        self.context, self.server, self.keep, self.screenshots = context, server, keep, screenshots
         self.queue = sorted(names, key=_expected_seconds, reverse=True)
         self.running: dict[str, LabRun] = {}  # stage 'opening' (page and kernel loading) or 'running'
         self.done: dict[str, LabRun] = {}
@@ -345,12 +345,11 @@ class LabSession:
         except Exception as exc:  # reported by the notebook's test, not as an error of another one
             self._finish(run, failure=f"could not open {name}: {exc}")
 
-    @staticmethod
-    def _run_all(run: LabRun) -> None:
+    def _run_all(self, run: LabRun) -> None:
         """Run ▸ Run All Cells, through the menus as a student would."""
         page = run.page
         if run.clicks:  # keep a picture of what stopped the first try
-            page.screenshot(path=str(SCREENSHOTS / f"retry-{Path(run.name).stem}-{run.clicks}.png"))
+            page.screenshot(path=str(self.screenshots / f"retry-{Path(run.name).stem}-{run.clicks}.png"))
         page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook").first.click(position={"x": 5, "y": 5})
         page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click()
         page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Run All Cells$")).click()
@@ -399,7 +398,7 @@ class LabSession:
                 t0 = time.monotonic()
                 self._save(run)
                 t1 = time.monotonic()
-                shot = SCREENSHOTS / f"{Path(run.name).stem}.png"
+                shot = self.screenshots / f"{Path(run.name).stem}.png"
                 if FULL_SCREENSHOTS:
                     run.screenshot = full_page_screenshot(page, shot)
                 else:  # the window as a student first sees it (the notebook scrolled to the top)

@@ -1,0 +1,86 @@
+"""Fixtures of the JupyterLite tests: the built site (``make lite``) on 127.0.0.1, headless Chromium with
+every request recorded, and every notebook run in the in-browser kernel (Pyodide), two at a time.
+
+Without a built site or a browser the tests are skipped on a laptop (with the command to run) and FAIL in
+CI (``CI=true``), where ``make test`` builds the site first.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+# the helpers beside this file, the JupyterLab tests' helpers, and the site builder and server in tools/
+_HERE = Path(__file__).resolve().parent
+sys.path[:0] = [str(_HERE), str(_HERE.parent / "browser"), str(_HERE.parents[1] / "tools")]
+
+from browserlib import CHROMIUM_ARGS, IN_CI, VIEWPORT, LabSession, launch_options, record_timing  # noqa: E402
+from litelib import SCREENSHOTS, SITE, RequestLog, serve  # noqa: E402
+
+
+def _missing(message: str) -> None:
+    if IN_CI:
+        pytest.fail(f"CI=true and {message}")
+    pytest.skip(message)
+
+
+def pytest_generate_tests(metafunc):
+    if "lite_notebook" in metafunc.fixturenames:
+        names = sorted(p.name for p in (SITE / "files").glob("[0-9][0-9]_*.ipynb"))
+        metafunc.parametrize("lite_notebook", names or [pytest.param(None, marks=pytest.mark.skip(
+            "no built site: run make lite"))], ids=[n.split(".")[0] for n in names] or ["none"])
+
+
+@pytest.fixture(scope="session")
+def lite_server():
+    if not (SITE / "index.html").exists():
+        _missing(f"{SITE} has no built site: run make lite")
+    server = serve(SITE)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def lite_browser():
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _missing("the Python package playwright is not installed (pip install -e '.[test]')")
+    with sync_playwright() as p:
+        options = launch_options(p)
+        if options is None:
+            _missing("no Chromium found: apt-get install chromium")
+        browser = p.chromium.launch(headless=True, args=CHROMIUM_ARGS, **options)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@pytest.fixture(scope="session")
+def lite_context(lite_browser):
+    """One context (as one student's browser): service workers on, as JupyterLite uses them for files."""
+    ctx = lite_browser.new_context(viewport=VIEWPORT, device_scale_factor=1, service_workers="allow")
+    ctx.set_default_timeout(60_000)
+    ctx.requests = RequestLog(ctx)
+    try:
+        yield ctx
+    finally:
+        ctx.close()
+
+
+@pytest.fixture(scope="session")
+def lite_runs(lite_context, lite_server):
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    session = LabSession(lite_context, lite_server, lite_server.names, keep=set(lite_server.names),
+                         screenshots=SCREENSHOTS)
+    start = time.monotonic()
+    yield session
+    record_timing("lite_run_all_wall_s", round(time.monotonic() - start, 1))
+    record_timing("lite_run_all_per_notebook_s", {n: {"run": round(r.seconds, 1), **r.phases}
+                                                   for n, r in session.done.items()})

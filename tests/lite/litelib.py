@@ -1,0 +1,122 @@
+"""Helpers of the JupyterLite tests and of ``bench/lite.py``: the built site served on 127.0.0.1, every
+request the page makes recorded, and the demos found and moved in the page.
+
+The notebooks are run with the same ``LabSession`` as the JupyterLab tests (``tests/browser/browserlib.py``):
+Run ▸ Run All Cells through the menus, two notebooks at a time.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parents[1]
+sys.path[:0] = [str(REPO / "tests" / "browser"), str(REPO / "tools")]
+
+from browserlib import BUILD  # noqa: E402
+from serve_lite import make_server  # noqa: E402
+
+SITE = BUILD / "lite"
+SCREENSHOTS = BUILD / "screenshots" / "lite"
+# Local schemes a page may use without asking any host.
+LOCAL_SCHEMES = ("blob", "data", "about", "chrome-extension")
+
+
+@dataclass
+class LiteServer:
+    """The static site on a free port of 127.0.0.1; ``lab_url`` is what ``LabSession`` opens."""
+
+    url: str
+    httpd: object
+    names: list[str] = field(default_factory=list)
+
+    def lab_url(self, path: str, workspace: str | None = None) -> str:  # noqa: ARG002 (LabSession's signature)
+        return f"{self.url}/lab/index.html?path={path}"
+
+    def stop(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def serve(site: Path = SITE) -> LiteServer:
+    httpd = make_server(site, 0)
+    threading.Thread(target=httpd.serve_forever, daemon=True, name="lite-http").start()
+    names = sorted(p.name for p in (site / "files").glob("[0-9][0-9]_*.ipynb"))
+    return LiteServer(f"http://127.0.0.1:{httpd.server_address[1]}", httpd, names)
+
+
+class RequestLog:
+    """Every URL requested by the pages, workers and service workers of a browser context."""
+
+    def __init__(self, context):
+        self.urls: list[str] = []
+        context.on("request", lambda request: self.urls.append(request.url))
+
+    def foreign(self, origin: str) -> list[str]:
+        """Requests that left ``origin`` (scheme://host:port)."""
+        own = urlsplit(origin)
+        return sorted({u for u in self.urls if urlsplit(u).scheme not in LOCAL_SCHEMES
+                       and (urlsplit(u).scheme, urlsplit(u).netloc) != (own.scheme, own.netloc)})
+
+
+# Marks every demo (a widget box holding a slider and an image) with data-demo="<n>"; returns their count.
+MARK_DEMOS_JS = """() => {
+  const boxes = [...document.querySelectorAll(
+      '.jp-NotebookPanel:not(.lm-mod-hidden) .jp-OutputArea-output .jupyter-widgets.widget-vbox')]
+    .filter(b => b.querySelector('.widget-slider .noUi-handle') && b.querySelector('img.widget-image'))
+    .filter(b => !b.parentElement.closest('[data-demo]'));
+  boxes.forEach((b, i) => b.setAttribute('data-demo', String(i)));
+  return boxes.length;
+}"""
+
+# Times each key press on the demo's first slider and each new figure (src changed, decoded, painted).
+OBSERVE_JS = """(id) => {
+  const box = document.querySelector(`[data-demo="${id}"]`);
+  const img = box.querySelector('img.widget-image');
+  const handle = box.querySelector('.widget-slider .noUi-handle');
+  const log = window.__latency = window.__latency || {};
+  log[id] = {down: [], shown: []};
+  handle.addEventListener('keydown', () => log[id].down.push(performance.now()), {capture: true});
+  new MutationObserver(() => {
+    img.decode().catch(() => null).then(() => requestAnimationFrame(() => log[id].shown.push(performance.now())));
+  }).observe(img, {attributes: true, attributeFilter: ['src']});
+}"""
+
+STATE_JS = """(id) => {
+  const box = document.querySelector(`[data-demo="${id}"]`);
+  const h = box.querySelector('.widget-slider .noUi-handle');
+  return {src: box.querySelector('img.widget-image').getAttribute('src'),
+          readouts: [...box.querySelectorAll('.widget-readout')].map(r => r.textContent),
+          now: parseFloat(h.getAttribute('aria-valuenow')), min: parseFloat(h.getAttribute('aria-valuemin')),
+          max: parseFloat(h.getAttribute('aria-valuemax')),
+          playIcon: (box.querySelector('.widget-play button i') || {className: ''}).className};
+}"""
+
+
+def press_slider(page, demo_id: str, direction: str) -> str:
+    """One arrow key on the demo's first slider, turning round at either end; returns the direction used."""
+    state = page.evaluate(STATE_JS, demo_id)
+    if direction == "ArrowRight" and state["now"] >= state["max"] - 1e-9:
+        direction = "ArrowLeft"
+    elif direction == "ArrowLeft" and state["now"] <= state["min"] + 1e-9:
+        direction = "ArrowRight"
+    page.locator(f'[data-demo="{demo_id}"] .widget-slider .noUi-handle').first.press(direction)
+    return direction
+
+
+def slider_latencies(page, demo_id: str, steps: int, timeout_ms: int = 30_000) -> list[float]:
+    """Milliseconds from each of ``steps`` key presses to the new figure on screen."""
+    page.locator(f'[data-demo="{demo_id}"]').scroll_into_view_if_needed()
+    page.evaluate(OBSERVE_JS, demo_id)
+    start = page.evaluate(STATE_JS, demo_id)
+    direction = "ArrowLeft" if start["now"] > (start["min"] + start["max"]) / 2 else "ArrowRight"
+    for i in range(steps):
+        direction = press_slider(page, demo_id, direction)
+        page.wait_for_function(f"window.__latency['{demo_id}'].shown.length > {i}", timeout=timeout_ms)
+        page.wait_for_timeout(60)  # let a late message land before the next step
+    log = page.evaluate(f"window.__latency['{demo_id}']")
+    return [shown - down for down, shown in zip(log["down"], log["shown"], strict=False)]
