@@ -81,11 +81,11 @@ GRADE_ARGS   ?=
 .PHONY: homework grade homework-clean
 
 homework: $(STAMP)
-	$(BIN)/python tools/homework.py build --out $(HOMEWORK_OUT)
+	$(BIN)/python -m tools.homework build --out $(HOMEWORK_OUT)
 
 grade: $(STAMP)
 	@test -n "$(SUBMISSIONS)" || { echo "usage: make grade SUBMISSIONS=<folder with the submitted .ipynb files>"; exit 2; }
-	$(BIN)/python tools/homework.py grade "$(SUBMISSIONS)" --build $(HOMEWORK_OUT) $(GRADE_ARGS)
+	$(BIN)/python -m tools.homework grade "$(SUBMISSIONS)" --build $(HOMEWORK_OUT) $(GRADE_ARGS)
 
 homework-clean:
 	rm -rf $(HOMEWORK_OUT)
