@@ -113,7 +113,7 @@ def test_own_pid_namespace(tmp_path):
                                      "for p in pids]]",
                            setup="import os, json\npids = sorted(int(p) for p in os.listdir('/proc') if p.isdigit())")
     assert pids == [1, 2], (pids, cmdlines)  # bwrap's init and the driver: nothing of the grader or other jobs
-    assert not any("pytest" in c or "tools.homework" in c for c in cmdlines)
+    assert not any("pytest" in c or "tools.homework" in c or "hw-sandbox-test" in c for c in cmdlines)
 
 
 def test_sees_only_its_notebook_of_the_course(tmp_path):
@@ -142,10 +142,12 @@ def test_read_only_system_venv_and_notebook(tmp_path):
     assert "written" not in got.values(), got
 
 
-def test_minimal_environment(tmp_path):
-    env = probe(tmp_path, "dict(os.environ)")
+def test_minimal_environment(tmp_path, monkeypatch):
+    monkeypatch.setenv("INSTRUCTOR_SECRET_TOKEN", "s3cr3t")
+    env, init_env = probe(tmp_path, "[dict(os.environ), open('/proc/1/environ').read()]")
     assert env["HOME"] == "/home/student" and env["TMPDIR"] == "/tmp"
     assert not {k for k in env if "TOKEN" in k or "KEY" in k or k.startswith(("SSH", "GIT", "PYTEST"))}
+    assert "s3cr3t" not in init_env and "PYTEST" not in init_env  # nor in bwrap's own process, PID 1 inside
 
 
 def test_limits_are_set(tmp_path):

@@ -25,6 +25,7 @@ from pathlib import Path
 
 from . import report, sandbox
 from .build import load_manifest
+from .cgroups import SlotGroup
 from .judge import PRELOAD, judge
 
 MAX_NOTEBOOK_BYTES = 20 * 2**20
@@ -91,7 +92,11 @@ def _worker(job: dict, manifest_entry: dict, build: Path, slot: int, opts, conn)
         copy = work / "submission.ipynb"
         shutil.copyfile(job["path"], copy)
         os.chmod(copy, stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH)
-        result = judge(copy, manifest_entry, build, work, slot=slot, opts=opts)
+        group = SlotGroup(f"hw-grade-{os.getppid()}-slot{slot}", opts.memory_mb + 512)
+        try:
+            result = judge(copy, manifest_entry, build, work, slot=slot, opts=opts, group=group)
+        finally:
+            group.remove()
         log = work / "sandbox.log"
         result["log"] = log.read_bytes()[:65536].decode(errors="replace") if log.exists() else ""
     except BaseException as exc:  # noqa: BLE001 - reported as a grader error for this submission only
@@ -117,12 +122,16 @@ def grade(submissions: Path, opts) -> list[dict]:
     if os.getuid() != 0:
         print("note: not running as root, so the sandboxes share your uid's process limit")
     sandbox_probe(opts)
+    probe_group = SlotGroup(f"hw-grade-{os.getpid()}-probe", 64)
+    groups = ("a control group per slot (equal CPU share, memory and process limits)" if probe_group.active else
+              "no control groups here (so a fork bomb can slow the submission graded beside it)")
+    probe_group.remove()
     for name in PRELOAD:
         importlib.import_module(name)
     print(f"grading {len(paths)} submissions, {opts.jobs} at a time, each in a bubblewrap sandbox (no network, "
           f"nothing of the course but its own notebook); limits: {opts.time_limit:g} s per submission, "
           f"{opts.cell_time_limit:g} s per cell, {opts.test_time_limit:g} s per test call, "
-          f"{opts.memory_mb} MiB address space")
+          f"{opts.memory_mb} MiB address space; {groups}")
     jobs = []
     for p in paths:
         name = assignment_of(p, by_name)

@@ -35,12 +35,41 @@ import time
 from pathlib import Path
 
 from . import ROOT, wire
+from .cgroups import SlotGroup
 
 DRIVER = (Path(__file__).parent / "driver.py").read_text()
 SLOT_UID_BASE = 2_000_000_000  # far above any real user's uid; one uid per job slot
 MAX_LINE = 96 * 2**20
 MiB = 2**20
 ETC_FILES = ("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "localtime", "fonts", "alternatives")
+
+
+def slot_processes(slot: int) -> list[int]:
+    """Live processes of the slot's uid (zombies are dead already: skipped)."""
+    uid, out = SLOT_UID_BASE + slot, []
+    for p in Path("/proc").glob("[0-9]*"):
+        try:
+            if p.stat().st_uid == uid and (p / "stat").read_text().rsplit(")", 1)[1].split()[0] != "Z":
+                out.append(int(p.name))
+        except (OSError, IndexError):
+            pass
+    return out
+
+
+def clear_slot(slot: int, timeout: float = 15) -> None:
+    """Make sure nothing of an earlier sandbox of this slot still runs (it would count against the process limit
+    of the next one): wait while a killed PID namespace is torn down, then kill what is left."""
+    if os.getuid() != 0:
+        return
+    end = time.monotonic() + timeout
+    while (left := slot_processes(slot)) and time.monotonic() < end:
+        if time.monotonic() > end - timeout / 2:
+            for pid in left:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except OSError:
+                    pass
+        time.sleep(0.05)
 
 
 class SandboxDied(RuntimeError):
@@ -51,8 +80,9 @@ def bwrap_path() -> str | None:
     return shutil.which("bwrap")
 
 
-def bwrap_command(notebook: Path, name: str, *, tmp_mb: int = 64) -> list[str]:
-    """The ``bwrap`` command line that runs the driver on ``notebook`` (visible inside as ``~/<name>``)."""
+def bwrap_command(notebook_fd: int, name: str, *, tmp_mb: int = 64) -> list[str]:
+    """The ``bwrap`` command line that runs the driver on the notebook open as ``notebook_fd``: bwrap copies it into
+    the sandbox as a read-only file ``~/<name>``, so no path of the grader's appears inside."""
     cmd = [bwrap_path() or "bwrap", "--unshare-all", "--die-with-parent", "--new-session",
            "--uid", "65534", "--gid", "65534", "--hostname", "sandbox",
            "--ro-bind", "/usr", "/usr", "--proc", "/proc", "--dev", "/dev"]
@@ -72,7 +102,7 @@ def bwrap_command(notebook: Path, name: str, *, tmp_mb: int = 64) -> list[str]:
     cmd += ["--ro-bind", str(ROOT / "lectures_lib"), str(ROOT / "lectures_lib")]
     home = "/home/student"
     cmd += ["--size", str(tmp_mb * MiB), "--tmpfs", "/tmp", "--size", str(tmp_mb * MiB), "--tmpfs", "/home",
-            "--dir", home, "--ro-bind", str(notebook), f"{home}/{name}", "--chdir", home, "--clearenv"]
+            "--dir", home, "--ro-bind-data", str(notebook_fd), f"{home}/{name}", "--chdir", home, "--clearenv"]
     env = {"HOME": home, "TMPDIR": "/tmp", "PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "MPLBACKEND": "Agg",
            "MPLCONFIGDIR": "/tmp", "PYTHONHASHSEED": "0", "PYTHONDONTWRITEBYTECODE": "1",
            "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "MALLOC_ARENA_MAX": "2"}
@@ -106,9 +136,12 @@ def site_folders() -> list[str]:
     return [p for p in site.getsitepackages() if Path(p).is_dir() and Path(p).is_relative_to(sys.prefix)]
 
 
-def _limits(slot: int, memory_mb: int, cpu_seconds: int):
-    """preexec_fn: drop to the slot's uid (when root), set the limits, and die with the grader."""
+def _limits(slot: int, memory_mb: int, cpu_seconds: int, group: SlotGroup | None):
+    """preexec_fn: join the slot's control groups, drop to the slot's uid (when root), set the limits, and die with
+    the grader."""
     def apply():
+        if group is not None:
+            group.join()
         memory = memory_mb * MiB
         resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
         resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds + 5))  # SIGXCPU, then SIGKILL
@@ -129,13 +162,17 @@ class Sandbox:
     """One running sandbox: ``start``, ``wait_ready``, then ``get``/``call``, then ``close``."""
 
     def __init__(self, notebook: Path, name: str, log: Path, *, slot: int, cell_limit: float, limit: float,
-                 memory_mb: int, deadline: float):
+                 memory_mb: int, deadline: float, group: SlotGroup | None = None):
         self.deadline, self.limit, self.in_request = deadline, limit, False
         self.grader_objects: dict = {}
         self.log = open(log, "wb")  # noqa: SIM115 - closed in close()
+        clear_slot(slot)
+        fd = os.open(notebook, os.O_RDONLY)
         self.proc = subprocess.Popen(
-            bwrap_command(notebook, name), stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.log,
-            preexec_fn=_limits(slot, memory_mb, int(deadline - time.monotonic()) + 10), close_fds=True)
+            bwrap_command(fd, name), stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.log, pass_fds=(fd,),
+            env={"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"},  # bwrap's own process (PID 1 inside) shows its env
+            preexec_fn=_limits(slot, memory_mb, int(deadline - time.monotonic()) + 10, group), close_fds=True)
+        os.close(fd)
         self.buffer = b""
         self.dead: str | None = None
         self._send({"site": site_folders(), "notebook": f"/home/student/{name}", "cell_limit": cell_limit,
