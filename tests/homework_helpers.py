@@ -7,6 +7,7 @@ import csv
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import uuid
@@ -14,7 +15,6 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "test-artifacts"  # in .gitignore; inside the repository, so that paths can be relative
-SLOT_UID_BASE = 2_000_000_000  # tools/homework/sandbox.py
 
 
 def scratch(name: str) -> Path:
@@ -81,14 +81,16 @@ def rows(grades: Path) -> dict[str, dict]:
         return {row["student"]: row for row in csv.DictReader(f)}
 
 
-def sandbox_processes() -> list[str]:
-    """Live processes of any sandbox slot's uid, or mentioning a grading folder (zombies are dead: skipped)."""
+def sandbox_processes(stdout: str) -> list[str]:
+    """Live processes of the sandbox uids a batch printed (``sandbox uids A-B``), or of its judges (zombies are dead:
+    skipped)."""
+    first, last = map(int, re.search(r"sandbox uids (\d+)-(\d+)", stdout).groups())
     out = []
     for p in Path("/proc").glob("[0-9]*"):
         try:
             state = (p / "stat").read_text().rsplit(")", 1)[1].split()[0]
             cmd = (p / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-            if state != "Z" and (p.stat().st_uid >= SLOT_UID_BASE or "hw-job-" in cmd):
+            if state != "Z" and (first <= p.stat().st_uid <= last or "hw-job-" in cmd):
                 out.append(f"{p.name}: {cmd[:80]}")
         except OSError:
             pass

@@ -25,7 +25,7 @@ sys.path.insert(0, str(ROOT))  # tools/ is not an installed package
 from tools.homework import sandbox  # noqa: E402
 
 pytestmark = pytest.mark.skipif(sandbox.bwrap_path() is None, reason="bubblewrap (bwrap) is not installed")
-SLOT = 7  # a job slot no real batch uses at the same time
+UID = sandbox.slot_uid(7)  # a slot of this process's own: no batch running at the same time shares it
 
 
 def run(tmp_path: Path, code: str, *, get: str = "probe", deadline: float = 30, memory_mb: int = 1024,
@@ -37,7 +37,7 @@ def run(tmp_path: Path, code: str, *, get: str = "probe", deadline: float = 30, 
                               "nbformat": 4, "nbformat_minor": 5}))
     os.chmod(tmp_path, 0o755)
     os.chmod(nb, 0o444)
-    box = sandbox.Sandbox(nb, "hw01_gumbel.ipynb", tmp_path / "log", slot=SLOT, cell_limit=cell_limit, limit=10,
+    box = sandbox.Sandbox(nb, "hw01_gumbel.ipynb", tmp_path / "log", uid=UID, cell_limit=cell_limit, limit=10,
                           memory_mb=memory_mb, deadline=time.monotonic() + deadline)
     value = None
     try:
@@ -56,17 +56,9 @@ def probe(tmp_path: Path, expr: str, setup: str = "import os, json"):
     return json.loads(value)
 
 
-def slot_processes(slots=(SLOT,)) -> list[int]:
-    """Live processes (zombies excluded: they are dead, waiting for init to reap them) of the slots' uids."""
-    uids = {sandbox.SLOT_UID_BASE + s for s in slots}
-    out = []
-    for p in Path("/proc").glob("[0-9]*"):
-        try:
-            if p.stat().st_uid in uids and (p / "stat").read_text().rsplit(")", 1)[1].split()[0] != "Z":
-                out.append(int(p.name))
-        except OSError:
-            pass
-    return out
+def slot_processes() -> list[int]:
+    """Live processes (zombies excluded: they are dead, waiting for init to reap them) of the test's slot uid."""
+    return sandbox.slot_processes(UID)
 
 
 def test_runs_as_nobody_inside(tmp_path):

@@ -37,7 +37,7 @@ def main(argv: list[str] | None = None) -> int:
     g.add_argument("--out", type=Path, default=None, help="where to write (default <build>/grades)")
     _options(g)
     args = parser.parse_args(argv)
-    args.jobs = max(1, args.jobs)
+    args.jobs = min(max(1, args.jobs), 255)
     if args.command == "build":
         args.build = args.out.resolve()
         build(args.build)

@@ -102,13 +102,13 @@ def run_tests(box: Sandbox, tests: dict[str, list[TestCase]], manual: set[str], 
     return questions
 
 
-def judge(notebook: Path, assignment: dict, build: Path, workdir: Path, *, slot: int, opts, group=None) -> dict:
+def judge(notebook: Path, assignment: dict, build: Path, workdir: Path, *, uid: int, opts, group=None) -> dict:
     """Grade one notebook (a read-only copy in ``workdir``): status, per-question results, cell errors."""
     t0 = time.monotonic()
     deadline = t0 + opts.time_limit
     manual = {q["name"] for q in assignment["questions"] if q["manual"]}
     tests = load_tests(build / assignment["autograder_zip"])
-    box = Sandbox(notebook, assignment["notebook"], workdir / "sandbox.log", slot=slot,
+    box = Sandbox(notebook, assignment["notebook"], workdir / "sandbox.log", uid=uid,
                   cell_limit=opts.cell_time_limit, limit=opts.test_time_limit, memory_mb=opts.memory_mb,
                   deadline=deadline, group=group)
     result = {"status": "graded", "questions": {}, "cell_errors": []}

@@ -2,9 +2,10 @@
 
 The sandbox (``bwrap``, Debian package ``bubblewrap``):
 
-* runs as an unprivileged user: the grader drops to a uid of its own for each job slot (``SLOT_UID_BASE + slot``,
-  a uid that owns no file), and inside the sandbox that user is ``nobody`` (65534), even when ``make grade`` runs
-  as root.  A separate uid per slot makes the process limit (``RLIMIT_NPROC``) a limit per submission;
+* runs as an unprivileged user: the grader drops to a uid of its own for each job slot of each batch
+  (``slot_uid``, a uid that owns no file), and inside the sandbox that user is ``nobody`` (65534), even when
+  ``make grade`` runs as root.  A separate uid per slot makes the process limit (``RLIMIT_NPROC``) a limit per
+  submission, and two batches at once never share one;
 * ``--unshare-all``: no network (only an unconfigured loopback), its own PID namespace (it sees and can signal only
   its own processes; when its first process ends, every process in it is killed), its own IPC, UTS and user
   namespaces; ``--die-with-parent`` and a parent-death signal: it cannot outlive the grader;
@@ -38,15 +39,23 @@ from . import ROOT, wire
 from .cgroups import SlotGroup
 
 DRIVER = (Path(__file__).parent / "driver.py").read_text()
-SLOT_UID_BASE = 2_000_000_000  # far above any real user's uid; one uid per job slot
+SLOT_UID_BASE = 2_000_000_000  # far above any real user's uid; one uid per job slot of each batch
+MAX_SLOTS = 256
+
+
+def slot_uid(slot: int, batch: int | None = None) -> int:
+    """The uid of a job slot of the batch whose process id is ``batch`` (this process by default)."""
+    if not 0 <= slot < MAX_SLOTS:
+        raise ValueError(f"slot must be in [0, {MAX_SLOTS}), got {slot}")
+    return SLOT_UID_BASE + ((batch or os.getpid()) % 4_194_304) * MAX_SLOTS + slot  # pid_max is at most 2**22
 MAX_LINE = 96 * 2**20
 MiB = 2**20
 ETC_FILES = ("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "localtime", "fonts", "alternatives")
 
 
-def slot_processes(slot: int) -> list[int]:
-    """Live processes of the slot's uid (zombies are dead already: skipped)."""
-    uid, out = SLOT_UID_BASE + slot, []
+def slot_processes(uid: int) -> list[int]:
+    """Live processes of a slot's uid (zombies are dead already: skipped)."""
+    out = []
     for p in Path("/proc").glob("[0-9]*"):
         try:
             if p.stat().st_uid == uid and (p / "stat").read_text().rsplit(")", 1)[1].split()[0] != "Z":
@@ -56,13 +65,13 @@ def slot_processes(slot: int) -> list[int]:
     return out
 
 
-def clear_slot(slot: int, timeout: float = 15) -> None:
+def clear_slot(uid: int, timeout: float = 15) -> None:
     """Make sure nothing of an earlier sandbox of this slot still runs (it would count against the process limit
     of the next one): wait while a killed PID namespace is torn down, then kill what is left."""
     if os.getuid() != 0:
         return
     end = time.monotonic() + timeout
-    while (left := slot_processes(slot)) and time.monotonic() < end:
+    while (left := slot_processes(uid)) and time.monotonic() < end:
         if time.monotonic() > end - timeout / 2:
             for pid in left:
                 try:
@@ -136,7 +145,7 @@ def site_folders() -> list[str]:
     return [p for p in site.getsitepackages() if Path(p).is_dir() and Path(p).is_relative_to(sys.prefix)]
 
 
-def _limits(slot: int, memory_mb: int, cpu_seconds: int, group: SlotGroup | None):
+def _limits(uid: int, memory_mb: int, cpu_seconds: int, group: SlotGroup | None):
     """preexec_fn: join the slot's control groups, drop to the slot's uid (when root), set the limits, and die with
     the grader."""
     def apply():
@@ -149,7 +158,6 @@ def _limits(slot: int, memory_mb: int, cpu_seconds: int, group: SlotGroup | None
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
         resource.setrlimit(resource.RLIMIT_NOFILE, (256, 256))
         if os.getuid() == 0:
-            uid = SLOT_UID_BASE + slot
             os.setgroups([])
             os.setgid(uid)
             os.setuid(uid)
@@ -161,17 +169,17 @@ def _limits(slot: int, memory_mb: int, cpu_seconds: int, group: SlotGroup | None
 class Sandbox:
     """One running sandbox: ``start``, ``wait_ready``, then ``get``/``call``, then ``close``."""
 
-    def __init__(self, notebook: Path, name: str, log: Path, *, slot: int, cell_limit: float, limit: float,
+    def __init__(self, notebook: Path, name: str, log: Path, *, uid: int, cell_limit: float, limit: float,
                  memory_mb: int, deadline: float, group: SlotGroup | None = None):
         self.deadline, self.limit, self.in_request = deadline, limit, False
         self.grader_objects: dict = {}
         self.log = open(log, "wb")  # noqa: SIM115 - closed in close()
-        clear_slot(slot)
+        clear_slot(uid)
         fd = os.open(notebook, os.O_RDONLY)
         self.proc = subprocess.Popen(
             bwrap_command(fd, name), stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.log, pass_fds=(fd,),
             env={"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"},  # bwrap's own process (PID 1 inside) shows its env
-            preexec_fn=_limits(slot, memory_mb, int(deadline - time.monotonic()) + 10, group), close_fds=True)
+            preexec_fn=_limits(uid, memory_mb, int(deadline - time.monotonic()) + 10, group), close_fds=True)
         os.close(fd)
         self.buffer = b""
         self.dead: str | None = None
@@ -203,7 +211,7 @@ class Sandbox:
                 continue
             chunk = os.read(fd, 1 << 20)
             if not chunk:
-                raise self._die("the sandbox ended")
+                raise self._die(self._how_it_ended())
             self.buffer += chunk
             if len(self.buffer) > MAX_LINE:
                 raise self._die("the sandbox sent an answer larger than the size limit")
@@ -215,6 +223,18 @@ class Sandbox:
         if not isinstance(msg, dict):
             raise self._die("the sandbox broke the protocol")
         return msg
+
+    def _how_it_ended(self) -> str:
+        try:
+            code = self.proc.wait(timeout=2)
+        except subprocess.TimeoutExpired:
+            return "the notebook's process closed its answer channel"
+        if code > 128 and code - 128 in signal.valid_signals():
+            name = signal.Signals(code - 128).name
+            why = {"SIGKILL": " (killed, or out of memory)", "SIGXCPU": " (the CPU-time limit)",
+                   "SIGSEGV": " (a crash)"}.get(name, "")
+            return f"the notebook's process was killed by {name}{why}"
+        return f"the notebook's process exited with code {code}" + (" (bwrap could not start it)" if code == 1 else "")
 
     def wait_ready(self) -> list[dict]:
         """Wait until the notebook has run; return the errors of its cells (untrusted, for feedback only)."""
