@@ -234,7 +234,7 @@ class Sandbox:
             why = {"SIGKILL": " (killed, or out of memory)", "SIGXCPU": " (the CPU-time limit)",
                    "SIGSEGV": " (a crash)"}.get(name, "")
             return f"the notebook's process was killed by {name}{why}"
-        return f"the notebook's process exited with code {code}" + (" (bwrap could not start it)" if code == 1 else "")
+        return f"the notebook's process exited with code {code}"
 
     def wait_ready(self) -> list[dict]:
         """Wait until the notebook has run; return the errors of its cells (untrusted, for feedback only)."""
