@@ -22,10 +22,10 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # tools/ is not an installed package
-from tools.homework import sandbox  # noqa: E402
+from tools.homework import sandbox, slots  # noqa: E402
 
 pytestmark = pytest.mark.skipif(sandbox.bwrap_path() is None, reason="bubblewrap (bwrap) is not installed")
-UID = sandbox.slot_uid(7)  # a slot of this process's own: no batch running at the same time shares it
+UID = slots.slot_uid(7)  # a slot of this process's own: no batch running at the same time shares it
 
 
 def run(tmp_path: Path, code: str, *, get: str = "probe", deadline: float = 30, memory_mb: int = 1024,
@@ -58,7 +58,7 @@ def probe(tmp_path: Path, expr: str, setup: str = "import os, json"):
 
 def slot_processes() -> list[int]:
     """Live processes (zombies excluded: they are dead, waiting for init to reap them) of the test's slot uid."""
-    return sandbox.slot_processes(UID)
+    return slots.slot_processes(UID)
 
 
 def test_runs_as_nobody_inside(tmp_path):

@@ -5,8 +5,9 @@
 
 Modules, by job: ``masters`` (reading the master notebooks, the leak check), ``build`` (otter assign, the hand-outs,
 the solved notebooks), ``sandbox`` and ``driver`` (running a student's notebook in bubblewrap, and the driver that
-runs inside it), ``wire`` (plain data across the boundary), ``judge`` (the tests, run by the grader in its own
-process), ``grade`` (the batch), ``report`` (grades.csv, the Canvas export, feedback).
+runs inside it), ``slots`` (the uid, limits and control group of each job slot), ``wire`` (plain data across the
+boundary), ``judge`` (the tests, run by the grader in its own process), ``grade`` (the batch), ``report``
+(grades.csv, the Canvas export, feedback).
 """
 
 from pathlib import Path

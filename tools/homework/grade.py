@@ -25,8 +25,8 @@ from pathlib import Path
 
 from . import report, sandbox
 from .build import load_manifest
-from .cgroups import SlotGroup
 from .judge import PRELOAD, judge
+from .slots import MAX_SLOTS, SlotGroup, slot_uid
 
 MAX_NOTEBOOK_BYTES = 20 * 2**20
 
@@ -69,7 +69,7 @@ def sandbox_probe(opts) -> None:
                                   "metadata": {}, "nbformat": 4, "nbformat_minor": 5}))
         os.chmod(tmp, 0o755)
         os.chmod(nb, 0o444)
-        box = sandbox.Sandbox(nb, "probe.ipynb", Path(tmp) / "log", uid=sandbox.slot_uid(sandbox.MAX_SLOTS - 1),
+        box = sandbox.Sandbox(nb, "probe.ipynb", Path(tmp) / "log", uid=slot_uid(MAX_SLOTS - 1),
                               cell_limit=10, limit=10,
                               memory_mb=opts.memory_mb, deadline=time.monotonic() + 30)
         try:
@@ -95,7 +95,7 @@ def _worker(job: dict, manifest_entry: dict, build: Path, slot: int, opts, conn)
         os.chmod(copy, stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH)
         group = SlotGroup(f"hw-grade-{os.getppid()}-slot{slot}", opts.memory_mb + 512)
         try:
-            result = judge(copy, manifest_entry, build, work, uid=sandbox.slot_uid(slot, os.getppid()), opts=opts,
+            result = judge(copy, manifest_entry, build, work, uid=slot_uid(slot, os.getppid()), opts=opts,
                            group=group)
         finally:
             group.remove()
@@ -133,8 +133,8 @@ def grade(submissions: Path, opts) -> list[dict]:
     print(f"grading {len(paths)} submissions, {opts.jobs} at a time, each in a bubblewrap sandbox (no network, "
           f"nothing of the course but its own notebook); limits: {opts.time_limit:g} s per submission, "
           f"{opts.cell_time_limit:g} s per cell, {opts.test_time_limit:g} s per test call, "
-          f"{opts.memory_mb} MiB address space; {groups}; sandbox uids {sandbox.slot_uid(0)}-"
-          f"{sandbox.slot_uid(opts.jobs - 1)}")
+          f"{opts.memory_mb} MiB address space; {groups}; sandbox uids {slot_uid(0)}-"
+          f"{slot_uid(opts.jobs - 1)}")
     jobs = []
     for p in paths:
         name = assignment_of(p, by_name)

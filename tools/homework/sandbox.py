@@ -22,10 +22,8 @@ with a random id that the answer must repeat; an answer line longer than ``MAX_L
 
 from __future__ import annotations
 
-import ctypes
 import json
 import os
-import resource
 import secrets
 import select
 import shutil
@@ -36,49 +34,12 @@ import time
 from pathlib import Path
 
 from . import ROOT, wire
-from .cgroups import SlotGroup
+from .slots import SlotGroup, clear_slot, limits
 
 DRIVER = (Path(__file__).parent / "driver.py").read_text()
-SLOT_UID_BASE = 2_000_000_000  # far above any real user's uid; one uid per job slot of each batch
-MAX_SLOTS = 256
-
-
-def slot_uid(slot: int, batch: int | None = None) -> int:
-    """The uid of a job slot of the batch whose process id is ``batch`` (this process by default)."""
-    if not 0 <= slot < MAX_SLOTS:
-        raise ValueError(f"slot must be in [0, {MAX_SLOTS}), got {slot}")
-    return SLOT_UID_BASE + ((batch or os.getpid()) % 4_194_304) * MAX_SLOTS + slot  # pid_max is at most 2**22
 MAX_LINE = 96 * 2**20
 MiB = 2**20
 ETC_FILES = ("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "localtime", "fonts", "alternatives")
-
-
-def slot_processes(uid: int) -> list[int]:
-    """Live processes of a slot's uid (zombies are dead already: skipped)."""
-    out = []
-    for p in Path("/proc").glob("[0-9]*"):
-        try:
-            if p.stat().st_uid == uid and (p / "stat").read_text().rsplit(")", 1)[1].split()[0] != "Z":
-                out.append(int(p.name))
-        except (OSError, IndexError):
-            pass
-    return out
-
-
-def clear_slot(uid: int, timeout: float = 15) -> None:
-    """Make sure nothing of an earlier sandbox of this slot still runs (it would count against the process limit
-    of the next one): wait while a killed PID namespace is torn down, then kill what is left."""
-    if os.getuid() != 0:
-        return
-    end = time.monotonic() + timeout
-    while (left := slot_processes(uid)) and time.monotonic() < end:
-        if time.monotonic() > end - timeout / 2:
-            for pid in left:
-                try:
-                    os.kill(pid, signal.SIGKILL)
-                except OSError:
-                    pass
-        time.sleep(0.05)
 
 
 class SandboxDied(RuntimeError):
@@ -145,27 +106,6 @@ def site_folders() -> list[str]:
     return [p for p in site.getsitepackages() if Path(p).is_dir() and Path(p).is_relative_to(sys.prefix)]
 
 
-def _limits(uid: int, memory_mb: int, cpu_seconds: int, group: SlotGroup | None):
-    """preexec_fn: join the slot's control groups, drop to the slot's uid (when root), set the limits, and die with
-    the grader."""
-    def apply():
-        if group is not None:
-            group.join()
-        memory = memory_mb * MiB
-        resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
-        resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds + 5))  # SIGXCPU, then SIGKILL
-        resource.setrlimit(resource.RLIMIT_FSIZE, (64 * MiB, 64 * MiB))
-        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-        resource.setrlimit(resource.RLIMIT_NOFILE, (256, 256))
-        if os.getuid() == 0:
-            os.setgroups([])
-            os.setgid(uid)
-            os.setuid(uid)
-            resource.setrlimit(resource.RLIMIT_NPROC, (64, 64))  # processes and threads of this slot's uid
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG, after the uid change
-    return apply
-
-
 class Sandbox:
     """One running sandbox: ``start``, ``wait_ready``, then ``get``/``call``, then ``close``."""
 
@@ -179,7 +119,7 @@ class Sandbox:
         self.proc = subprocess.Popen(
             bwrap_command(fd, name), stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.log, pass_fds=(fd,),
             env={"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"},  # bwrap's own process (PID 1 inside) shows its env
-            preexec_fn=_limits(uid, memory_mb, int(deadline - time.monotonic()) + 10, group), close_fds=True)
+            preexec_fn=limits(uid, memory_mb, int(deadline - time.monotonic()) + 10, group), close_fds=True)
         os.close(fd)
         self.buffer = b""
         self.dead: str | None = None
