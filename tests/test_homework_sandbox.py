@@ -207,3 +207,30 @@ def test_a_killed_sandbox_is_a_crash_even_after_a_forged_answer(tmp_path):
             "os.kill(os.getpid(), 9)")
     value, why = run(tmp_path, code)
     assert value is None and why is not None
+
+
+def test_slot_control_group_holds_every_sandbox_process(tmp_path):
+    """Where the grader can make control groups, the sandbox's processes are all in its slot's groups."""
+    group = slots.SlotGroup(f"hw-grade-test-{os.getpid()}", 1024, pids=32)
+    if not group.active:
+        pytest.skip("no control groups can be made here (not root, or no cgroup access)")
+    try:
+        tmp = Path(tempfile.mkdtemp(prefix="hw-sandbox-test-"))
+        os.chmod(tmp, 0o755)
+        nb = tmp / "hw.ipynb"
+        nb.write_text(json.dumps({"cells": [{"cell_type": "code", "metadata": {}, "source": (
+            "import subprocess, time\nkids = [subprocess.Popen(['sleep', '30']) for _ in range(3)]\ntime.sleep(2)")}],
+            "metadata": {}, "nbformat": 4, "nbformat_minor": 5}))
+        os.chmod(nb, 0o444)
+        box = sandbox.Sandbox(nb, "hw.ipynb", tmp / "log", uid=UID, cell_limit=10, limit=10, memory_mb=1024,
+                              deadline=time.monotonic() + 30, group=group)
+        time.sleep(1.2)
+        inside = {int(p) for d in group.dirs for p in (d / "cgroup.procs").read_text().split()}
+        live = set(slot_processes())
+        box.close()
+        assert len(live) >= 5 and live <= inside, (live, inside)  # bwrap, its init, the driver, three children
+        assert all((d / "pids.max").read_text().strip() == "32" for d in group.dirs if d.parent.name == "pids")
+        shutil.rmtree(tmp)
+    finally:
+        time.sleep(0.5)
+        group.remove()
