@@ -74,7 +74,7 @@ clean:
 #   make homework                    student notebooks, hand-out zips, autograder zips in build/homework/
 #   make grade SUBMISSIONS=<folder>  grade every submitted .ipynb under <folder>: build/homework/grades/
 #   make homework-clean              remove build/homework/
-# Student code runs on this machine (no network where possible, time and memory limits): see the README.
+# Student code runs in a bubblewrap sandbox (Debian package bubblewrap), the tests outside it: homework/README.md.
 HOMEWORK_OUT ?= build/homework
 GRADE_ARGS   ?=
 
