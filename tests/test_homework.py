@@ -9,9 +9,12 @@ tests/test_homework_sandbox.py.
 from __future__ import annotations
 
 import json
+import os
 import re
+import signal
 import subprocess
 import sys
+import time
 import zipfile
 
 import homework_helpers as hh
@@ -208,3 +211,34 @@ def check_feedback(grades, assignments: dict) -> None:
     assert "public test test_q4_independent_noise: failed" in wrong and "erratum E03.4" in wrong
     manual = (grades / "manual" / "hw01_gumbel.md").read_text()
     assert "## wrong-q1 (`wrong-q1/hw01_gumbel.ipynb`)" in manual and "Question 7" in manual
+
+
+def test_a_killed_batch_leaves_the_old_results_whole_and_no_process():
+    """SIGKILL to the whole batch half-way: the previous results stay as they were, and every sandbox dies too."""
+    work = hh.scratch("killed")
+    try:
+        built = hh.make("homework", f"HOMEWORK_OUT={hh.rel(work / 'build')}")
+        assert built.returncode == 0, built.stdout + built.stderr
+        solved = work / "build" / "01_gumbel" / "solved" / "hw01_gumbel.ipynb"
+        for i in range(6):
+            hh.write(work / "in" / f"student{i}", "hw01_gumbel.ipynb", solved.read_text())
+        old = work / "grades"
+        hh.write(old, "grades.csv", "student,total\nsomeone,12\n")
+        proc = subprocess.Popen(["make", "grade", f"SUBMISSIONS={hh.rel(work / 'in')}",
+                                 f"HOMEWORK_OUT={hh.rel(work / 'build')}", f"GRADE_ARGS=--jobs 2 --out {hh.rel(old)}"],
+                                cwd=hh.ROOT, stdout=subprocess.PIPE, text=True, start_new_session=True)
+        lines = []
+        for line in proc.stdout:  # kill as soon as the first submission is graded: others are in their sandboxes
+            lines.append(line)
+            if ": graded (" in line:
+                break
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+        stdout = "".join(lines)
+        assert ": graded (" in stdout, stdout
+        assert sorted(p.name for p in old.iterdir()) == ["grades.csv"], "the old results were touched"
+        assert (old / "grades.csv").read_text() == "student,total\nsomeone,12\n"
+        time.sleep(1)
+        assert not hh.sandbox_processes(stdout), "a sandbox outlived its killed batch"
+    finally:
+        hh.cleanup(work)
