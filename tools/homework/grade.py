@@ -14,6 +14,7 @@ import importlib
 import json
 import multiprocessing
 import os
+import re
 import resource
 import shutil
 import signal
@@ -51,8 +52,6 @@ def student_of(path: Path, submissions: Path, assignment: str | None) -> str:
     rel = path.relative_to(submissions)
     if len(rel.parts) > 1:
         return rel.parts[0]
-    import re
-
     stem = re.sub(r"\s*\(\d+\)$", "", path.stem)
     stem = stem.replace(assignment, "") if assignment else stem
     return stem.strip(" _-.") or path.stem
