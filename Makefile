@@ -110,18 +110,18 @@ test-oldest:
 #   make homework                    student notebooks, hand-out zips, autograder zips in build/homework/
 #   make grade SUBMISSIONS=<folder>  grade every submitted .ipynb under <folder>: build/homework/grades/
 #   make homework-clean              remove build/homework/
-# Student code runs on this machine (no network where possible, time and memory limits): see the README.
+# Student code runs in a bubblewrap sandbox (Debian package bubblewrap), the tests outside it: homework/README.md.
 HOMEWORK_OUT ?= build/homework
 GRADE_ARGS   ?=
 
 .PHONY: homework grade homework-clean
 
 homework: $(STAMP)
-	$(BIN)/python tools/homework.py build --out $(HOMEWORK_OUT)
+	$(BIN)/python -m tools.homework build --out $(HOMEWORK_OUT)
 
 grade: $(STAMP)
 	@test -n "$(SUBMISSIONS)" || { echo "usage: make grade SUBMISSIONS=<folder with the submitted .ipynb files>"; exit 2; }
-	$(BIN)/python tools/homework.py grade "$(SUBMISSIONS)" --build $(HOMEWORK_OUT) $(GRADE_ARGS)
+	$(BIN)/python -m tools.homework grade "$(SUBMISSIONS)" --build $(HOMEWORK_OUT) $(GRADE_ARGS)
 
 homework-clean:
 	rm -rf $(HOMEWORK_OUT)

@@ -1,353 +1,262 @@
-"""The homework pipeline (tools/homework.py, homework/README.md), end to end and offline.
+"""The homework pipeline through the commands homework/README.md documents, typed as written (relative paths).
 
-One test builds every assignment and grades, through the command ``make grade`` runs, the four solution notebooks and
-a set of deliberately bad submissions of homework 1 in one batch; a second batch with a short time limit grades a
-notebook that cannot be interrupted.  It is one test, not several sharing a fixture, so that pytest-xdist runs it on
-one worker without the other waiting.  Short limits keep it near a minute on two idle cores (grading starts one
-Python kernel per submission, and each imports numpy, scipy, sympy and otter).
+``make homework`` then ``make grade SUBMISSIONS=test-artifacts/...``: perfect submissions (the ``solved`` notebooks
+the build writes) get full marks, blank ones 0, and each wrong answer costs its own question and nothing else.
+The hostile submissions are in tests/test_homework_hostile.py, the sandbox's properties in
+tests/test_homework_sandbox.py.
 """
 
 from __future__ import annotations
 
-import argparse
-import ast
-import copy
-import csv
-import hashlib
-import importlib.util
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 import time
 import zipfile
-from pathlib import Path
 
-import pytest
+import homework_helpers as hh
 
-ROOT = Path(__file__).resolve().parents[1]
-TOOL = ROOT / "tools" / "homework.py"
-LIMITS = ["--time-limit", "150", "--cell-time-limit", "10", "--test-time-limit", "20", "--memory-mb", "1024",
-          "--jobs", "2"]
 ASSIGNMENTS = ["hw01_gumbel", "hw02_estimators", "hw03_vae", "hw04_gumbel_softmax"]
-# Homework 1 has 12 auto-graded points: q1 2, q2 2, q3 3, q4 3, q5 1, q6 1 (q7, 2 points, is graded by hand).
-# name -> (expected total, status prefix, expected scores of some questions)
-BAD = {
-    "empty": (0, "graded", {"q1": 0, "q5": 0}),  # the handed-out notebook, unanswered
-    "wrong": (9, "graded", {"q4": 1, "q5": 0}),  # one shared Gumbel in q4 (public test passes, hidden fail), q5 "a"
-    "loop": (6, "graded", {"q3": 0, "q4": 0}),  # `while True: pass` in q3's cell: interrupted, q3 and q4 lost
-    "exception": (10, "graded", {"q2": 0}),  # q2's cell raises; q5 reports whether the network was cut (below)
-    "crash": (0, "error", {}),  # os._exit in q4's cell: the kernel dies, nothing can be graded
-    "syntax": (8, "graded", {"q1": 0, "q2": 0}),  # q1's cell does not parse; q2 uses q1's symbols
-    "deleted": (9, "graded", {"q4": 0}),  # q4's answer cell deleted
-    "hog": (6, "graded", {"q3": 0, "q4": 0}),  # allocates until MemoryError at the top of q3's cell
-    "garbage": (0, "error", {}),  # not JSON at all
+BUILD = hh.ROOT / "build" / "homework"  # the README's default
+# Each wrong answer of homework 1 (and the tau mistake of homework 4), from the perfect notebook: (start of the
+# answer cell, old text, new text, the question it must cost).
+WRONG = {
+    "wrong-q1": ("z, x, mu", "cdf = sp.simplify(sp.integrate(pdf, (z, -sp.oo, x)))", "cdf = sp.exp(-sp.exp(-(x - mu)))",
+                 "q1"),
+    "wrong-q2": ("u = sp.symbols", 'ppf = sp.lambdify((u, mu, beta), inverse_cdf, "numpy")',
+                 'ppf = sp.lambdify((u, mu, beta), mu + beta * sp.log(-sp.log(u)), "numpy")', "q2"),
+    "wrong-q3": ("def sample_gumbel", "u = np.maximum(rng.random(size), np.finfo(float).tiny)", "u = rng.random(size)",
+                 "q3"),  # no clamp of u
+    "wrong-q4": ("def gumbel_max_sample", "(size, logits.shape[-1])", "(size, 1)", "q4"),  # one shared Gumbel
+    "wrong-q5": ("q5_answer", '"c"', '"b"', "q5"),
+    "wrong-q6": ("q6_answer", '"a"', '"b"', "q6"),
 }
-UNSTOPPABLE_TIME_LIMIT = 25
+WRONG_TAU = ("def gumbel_softmax", "s = (logits - np.log(-np.log(u))) / temperature", "s = logits - np.log(-np.log(u))",
+             "q1")  # the temperature is missing from the exponent
 
 
-# ------------------------------------------------------------------------------------------------ bad submissions
-def _src(cell) -> str:
-    return "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+def _masters():
+    return sorted((hh.ROOT / "homework").glob("[0-9][0-9]_*/*.ipynb"))
 
 
-def _index(nb: dict, start: str) -> int:
-    (i,) = [i for i, c in enumerate(nb["cells"]) if c["cell_type"] == "code" and _src(c).startswith(start)]
-    return i
-
-
-def _prepend(nb: dict, start: str, text: str) -> None:
-    cell = nb["cells"][_index(nb, start)]
-    cell["source"] = text + _src(cell)
-
-
-def _replace(nb: dict, start: str, old: str, new: str) -> None:
-    cell = nb["cells"][_index(nb, start)]
-    assert old in _src(cell), (start, old)
-    cell["source"] = _src(cell).replace(old, new)
-
-
-NETWORK_PROBE = ('import socket\n'
-                 'q5_answer = "b" if [n for _, n in socket.if_nameindex()] == ["lo"] else "a"  # only loopback?\n')
-
-
-def write_bad_submissions(build: Path, dest: Path) -> None:
-    """Homework 1 submissions, each broken in one way, as ``dest/<name>/hw01_gumbel.ipynb``."""
-    solution = json.loads((build / "01_gumbel" / "autograder" / "hw01_gumbel.ipynb").read_text())
-    student = json.loads((build / "01_gumbel" / "student" / "hw01_gumbel.ipynb").read_text())
-    edits = {
-        "wrong": lambda nb: (_replace(nb, "def gumbel_max_sample", "(size, logits.shape[-1])", "(size, 1)"),
-                             _replace(nb, "q5_answer", '"b"', '"a"')),
-        "loop": lambda nb: _prepend(nb, "def sample_gumbel", "while True:\n    pass\n"),
-        "exception": lambda nb: (_prepend(nb, 'u = sp.symbols("u"', 'raise RuntimeError("something went wrong")\n'),
-                                 _replace(nb, "q5_answer", 'q5_answer = "b"', NETWORK_PROBE)),
-        "crash": lambda nb: _prepend(nb, "def gumbel_max_sample", "import os\nos._exit(1)\n"),
-        "syntax": lambda nb: _replace(nb, "z, x, mu", "(z, -sp.oo, sp.oo))", "(z, -sp.oo, sp.oo)"),
-        "deleted": lambda nb: nb["cells"].pop(_index(nb, "def gumbel_max_sample")),
-        "hog": lambda nb: _prepend(nb, "def sample_gumbel",
-                                   "hog = []\nwhile True:\n    hog.append(bytearray(50 * 2**20))\n"),
-        "unstoppable": lambda nb: _prepend(nb, "def sample_gumbel", "import signal, time\n"
-                                           "signal.signal(signal.SIGINT, signal.SIG_IGN)  # ignores the interrupt\n"
-                                           "while True:\n    time.sleep(0.5)\n"),
-    }
-    for name in [*BAD, "unstoppable"]:
-        folder = dest / ("unstoppable" if name == "unstoppable" else "batch") / name
-        folder.mkdir(parents=True)
-        if name == "garbage":
-            (folder / "hw01_gumbel.ipynb").write_text("this is not a notebook {")
-            continue
-        nb = copy.deepcopy(student if name == "empty" else solution)
-        if name in edits:
-            edits[name](nb)
-        (folder / "hw01_gumbel.ipynb").write_text(json.dumps(nb, indent=1))
-
-
-def _hashes(folder: Path) -> dict[str, str]:
-    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
-
-
-def _grade_command(submissions: Path, build: Path, args: list[str]) -> list[str]:
-    """The command ``make grade SUBMISSIONS=... HOMEWORK_OUT=... GRADE_ARGS=...`` runs, read from ``make -n``."""
-    dry = subprocess.run(["make", "-n", "-s", "grade", f"SUBMISSIONS={submissions}", f"HOMEWORK_OUT={build}",
-                          f"GRADE_ARGS={' '.join(args)}"], cwd=ROOT, capture_output=True, text=True, check=True)
-    (line,) = [ln for ln in dry.stdout.splitlines() if "tools/homework.py grade" in ln]
-    cmd = line.split()
-    assert cmd[1:5] == ["tools/homework.py", "grade", f'"{submissions}"', "--build"], line
-    return [sys.executable, str(TOOL), "grade", str(submissions), *cmd[4:]]
-
-
-# ------------------------------------------------------------------------------------------------ the run
-def run_everything(root: Path) -> dict:
-    """Build (without network where possible), write the submissions, grade them in two batches at once."""
-    spec = importlib.util.spec_from_file_location("homework_tool", TOOL)
-    tool = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tool)
-    isolation, _ = tool.network_isolation()
-    build_dir, subs = root / "build", root / "submissions"
-    t0 = time.perf_counter()
-    build = subprocess.run([*isolation, sys.executable, str(TOOL), "build", "--out", str(build_dir)],
-                           capture_output=True, text=True, timeout=300)
-    assert build.returncode == 0, build.stdout + build.stderr
-    t_build = time.perf_counter() - t0
-    manifest = json.loads((build_dir / "manifest.json").read_text())
-    for a in manifest["assignments"]:  # the solutions, as if handed in by "solution-<assignment>"
-        folder = subs / "batch" / f"solution-{a['name']}"
-        folder.mkdir(parents=True)
-        (folder / a["notebook"]).write_bytes((build_dir / a["solution_notebook"]).read_bytes())
-    write_bad_submissions(build_dir, subs)
-    before = _hashes(subs)
-    cmd_a = _grade_command(subs / "batch", build_dir, [*LIMITS, "--out", str(root / "grades")])
-    cmd_b = _grade_command(subs / "unstoppable", build_dir, [*LIMITS, "--time-limit", str(UNSTOPPABLE_TIME_LIMIT),
-                                                             "--out", str(root / "grades-unstoppable")])
-    env = dict(os.environ, TMPDIR=str(root / "tmp"))  # the grader's temporary folders go in here
-    (root / "tmp").mkdir()
-    t1 = time.perf_counter()
-    a = subprocess.Popen(cmd_a, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    b = subprocess.Popen(cmd_b, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    out_a, out_b = a.communicate(timeout=900)[0], b.communicate(timeout=900)[0]
-    strays = [p.name for p in Path("/proc").glob("[0-9]*") if _mentions(p, root / "tmp")]
-    return {"root": root, "build": build_dir, "manifest": {a["name"]: a for a in manifest["assignments"]},
-            "build_seconds": t_build, "grade_seconds": time.perf_counter() - t1, "isolated": bool(isolation),
-            "returncodes": [a.returncode, b.returncode], "stdout": out_a + out_b,
-            "hashes_before": before, "hashes_after": _hashes(subs), "strays": strays,
-            "temp_left": sorted(p.name for p in (root / "tmp").iterdir())}
-
-
-def _mentions(proc: Path, folder: Path) -> bool:
-    try:
-        return str(folder).encode() in (proc / "cmdline").read_bytes()
-    except OSError:
-        return False
-
-
-def read_rows(root: Path) -> dict[str, dict]:
-    out = {}
-    for path in (root / "grades" / "grades.csv", root / "grades-unstoppable" / "grades.csv"):
-        with path.open() as f:
-            out.update({row["student"]: row for row in csv.DictReader(f)})
-    return out
-
-
-def hidden_tests(zip_path: Path) -> list[str]:
-    """Source of each hidden test case function in an autograder zip (parsed independently of the tool)."""
-    out = []
-    with zipfile.ZipFile(zip_path) as zf:
-        for name in zf.namelist():
-            if name.startswith("tests/") and name.endswith(".py"):
-                src = zf.read(name).decode()
-                for node in ast.parse(src).body:
-                    if isinstance(node, ast.FunctionDef) and "hidden=True" in ast.unparse(node.decorator_list[0]):
-                        out.append(ast.get_source_segment(src, node))
-    return out
-
-
-def distinctive_lines(hidden: str, public_text: str) -> list[str]:
-    """Lines of a hidden test that a student could not have seen elsewhere."""
-    lines = [ln.strip() for ln in hidden.splitlines()[1:]]
-    return [ln for ln in lines if len(ln) >= 15 and ln not in public_text and not ln.startswith(("import", "from"))]
-
-
-def _public_tests(build: Path, a: dict) -> str:
-    return "\n".join(json.loads((build / a["student_notebook"]).read_text())["metadata"]["otter"]["tests"].values())
-
-
-# ------------------------------------------------------------------------------------------------ cheap tests
-def test_make_targets_call_the_tool():
-    for target, command in (("homework", "tools/homework.py build"), ("homework-clean", "rm -rf")):
-        dry = subprocess.run(["make", "-n", "-s", target], cwd=ROOT, capture_output=True, text=True)
+def test_make_targets_call_the_package():
+    for target, command in (("homework", "-m tools.homework build"), ("grade SUBMISSIONS=x", "-m tools.homework grade"),
+                            ("homework-clean", "rm -rf")):
+        dry = subprocess.run(["make", "-n", "-s", *target.split()], cwd=hh.ROOT, capture_output=True, text=True)
         assert dry.returncode == 0 and command in dry.stdout, dry.stdout + dry.stderr
 
 
 def test_masters_are_stripped_and_mix_question_kinds():
-    masters = sorted((ROOT / "homework").glob("[0-9][0-9]_*/*.ipynb"))
-    assert [m.stem for m in masters] == ASSIGNMENTS
-    for master in masters:
+    assert [m.stem for m in _masters()] == ASSIGNMENTS
+    letters = []
+    for master in _masters():
         text = master.read_text()
         for cell in json.loads(text)["cells"]:
             assert not cell.get("outputs") and cell.get("execution_count") is None, master
-        assert "def " in text and "hidden: true" in text, master  # implementation, hidden tests
-        assert any(s in text for s in ("sp.integrate", "expect_standard_normal", "sp.limit")), master  # SymPy
-        assert "_answer = " in text and "manual: true" in text, master  # multiple choice; graded by hand
+        assert "def " in text and "hidden: true" in text, master
+        assert any(s in text for s in ("sp.integrate", "expect_standard_normal", "sp.limit")), master
+        assert "_answer = " in text and "manual: true" in text, master
+        letters += re.findall(r'q\d_answer = \\"([a-d])\\"  # SOLUTION', text)
+    assert len(letters) == 7 and len(set(letters)) >= 3, letters  # multiple choice: not all the same letter
 
 
-# ------------------------------------------------------------------------------------------------ end to end
-def test_build_and_grade_end_to_end(tmp_path):
-    """One build and two grading batches (a minute or more): every check below reads their output."""
-    info = run_everything(tmp_path)
-    assert info["returncodes"] == [0, 0], info["stdout"]
-    rows = read_rows(tmp_path)
-    check_build(info)
-    check_student_notebooks(info)
-    check_solutions_full_marks(info, rows)
-    check_bad_submissions(info, rows)
-    check_network(info, rows)
-    check_csv(info, rows)
-    check_feedback(info, rows)
-    assert info["hashes_after"] == info["hashes_before"], "grading modified or deleted a submission"
-    assert not info["strays"], "a kernel or child outlived the grading"
-    assert not info["temp_left"], "a temporary grading folder was left behind"
-    print(f"build {info['build_seconds']:.1f} s; grading {info['grade_seconds']:.1f} s for {len(rows)} submissions ("
-          + ", ".join(f"{k} {v['seconds']} s" for k, v in sorted(rows.items())) + ")")
+# The reference answers, in the forms a hint could give them away (earlier hints did, for each of these).
+ANSWERS = ["exp(-exp(", "-log(-log(u))", "loc + 0.5772", "= 2 mu", "2a(a theta", "m^4 + 14 m^2", "log(s2/s1)",
+           "(exp(v) - 1) / 2", "exp(v) + m^2", "alpha / (1 + alpha)", "softplus(l_d) - x_d", "logaddexp(0",
+           "should be 1:"]
 
 
-def check_build(info: dict) -> None:
-    manifest, build = info["manifest"], info["build"]
-    assert sorted(manifest) == ASSIGNMENTS
-    for a in manifest.values():
-        for key in ("student_notebook", "solution_notebook", "autograder_zip", "handout_zip"):
-            assert (build / a[key]).is_file(), (a["name"], key)
-        with zipfile.ZipFile(build / a["handout_zip"]) as zf:
-            assert sorted(zf.namelist()) == [f"{a['name']}/README.md", f"{a['name']}/{a['notebook']}"]
-        assert a["notebook"] == Path(a["master"]).name  # the init cell names the master's file name
-        assert 4 <= len(a["questions"]) <= 8
-        assert a["points"] == sum(q["points"] for q in a["questions"]) > a["auto_points"] > 0
-        for q in a["questions"]:  # each question points back to an existing lecture notebook section
-            cited = re.findall(r"notebooks/(\d\d_\w+\.ipynb)", q["lecture"])
-            assert cited and all((ROOT / "notebooks" / c).is_file() for c in cited), (a["name"], q)
-            assert "§" in q["lecture"] or "Summary" in q["lecture"], (a["name"], q)
+def test_hints_do_not_give_the_formula():
+    hints = [h for m in _masters() for h in re.findall(r'failure_message: \\"(.*?)\\"', m.read_text())]
+    assert len(hints) >= 20
+    for hint in hints:
+        assert not any(answer in hint for answer in ANSWERS), hint
 
 
-def check_student_notebooks(info: dict) -> None:
-    for a in info["manifest"].values():
-        student_nb = json.loads((info["build"] / a["student_notebook"]).read_text())
-        text = json.dumps(student_nb, ensure_ascii=False) + "\n".join(_src(c) for c in student_nb["cells"])
-        for marker in ("BEGIN SOLUTION", "END SOLUTION", "# SOLUTION", "BEGIN TESTS", "TEST CONFIG", "hidden: true",
-                       "hidden=True", "ASSIGNMENT CONFIG"):
-            assert marker not in text, (a["name"], marker)
-        public = _public_tests(info["build"], a)
-        assert public, "the public tests must be in the student notebook, for grader.check"
-        hidden = hidden_tests(info["build"] / a["autograder_zip"])
-        assert hidden, a["name"]
-        for src in hidden:
-            assert re.match(r"def (\w+)", src).group(1) not in text, (a["name"], src)
-            for line in distinctive_lines(src, public):
-                assert line not in text, (a["name"], line)
-        master = json.loads((ROOT / a["master"]).read_text())
-        solution_lines = {ln.strip().removesuffix("# SOLUTION").strip() for c in master["cells"]
-                          for ln in _src(c).splitlines() if ln.rstrip().endswith("# SOLUTION")}
-        code = "\n".join(_src(c) for c in student_nb["cells"] if c["cell_type"] == "code")
-        assert solution_lines and not [s for s in solution_lines if s in code], a["name"]
-        assert code.count("...") >= sum(not q["manual"] for q in a["questions"])  # a blank for every answer
+CLASSIC = {  # (assignment, question, wrong code for the student's cell, what the failing public test says)
+    "no clamp": ("01_gumbel", "q3", "def sample_gumbel(rng, size, loc=0.0, scale=1.0):\n"
+                 "    return loc - scale * np.log(-np.log(rng.random(size)))\n", "clamp u away from 0"),
+    "shared Gumbel": ("01_gumbel", "q4", "def sample_gumbel(rng, size, loc=0.0, scale=1.0):\n"
+                      "    return loc - scale * np.log(-np.log(np.maximum(rng.random(size), 1e-300)))\n"
+                      "def gumbel_max_sample(logits, rng, size):\n"
+                      "    return np.argmax(logits + sample_gumbel(rng, (size, 1)), axis=-1)\n",
+                      "not one shared G"),
+    "missing 1/tau": ("04_gumbel_softmax", "q1", "def gumbel_softmax(logits, temperature, rng, size):\n"
+                      "    g = -np.log(-np.log(np.maximum(rng.random((size, len(logits))), 1e-300)))\n"
+                      "    e = np.exp(logits + g - (logits + g).max(axis=-1, keepdims=True))\n"
+                      "    return e / e.sum(axis=-1, keepdims=True)\n", "tau must divide logits + G"),
+    "tau outside the exponent": ("04_gumbel_softmax", "q1", "def gumbel_softmax(logits, temperature, rng, size):\n"
+                                 "    g = -np.log(-np.log(np.maximum(rng.random((size, len(logits))), 1e-300)))\n"
+                                 "    e = np.exp(logits + g - (logits + g).max(axis=-1, keepdims=True)) / temperature\n"
+                                 "    return e / e.sum(axis=-1, keepdims=True)\n", "tau must divide logits + G"),
+    "no clamp in Gumbel-softmax": ("04_gumbel_softmax", "q1", "def gumbel_softmax(logits, temperature, rng, size):\n"
+                                   "    s = (logits - np.log(-np.log(rng.random((size, len(logits)))))) / temperature\n"
+                                   "    e = np.exp(s - s.max(axis=-1, keepdims=True))\n"
+                                   "    return e / e.sum(axis=-1, keepdims=True)\n", "clamp u away from 0"),
+}
 
 
-def check_solutions_full_marks(info: dict, rows: dict) -> None:
-    for name, a in info["manifest"].items():
-        row = rows[f"solution-{name}"]
-        assert row["status"] == "graded", row
-        assert float(row["total"]) == float(row["possible"]) == a["auto_points"], row
-        for q in a["questions"]:
-            assert row[q["name"]] == ("" if q["manual"] else f"{q['points']:g}"), (name, q["name"], row)
+def test_public_checks_catch_the_classic_mistakes_offline(tmp_path):
+    """``grader.check`` in the student's notebook (otter, offline, as in JupyterLab) fails on each classic mistake
+    with a message that names it."""
+    students = {}
+    for slug in {c[0] for c in CLASSIC.values()}:  # otter assign of these masters only, in a scratch folder
+        master = next(p for p in _masters() if p.parent.name == slug)
+        subprocess.run([sys.executable, "-c", "import sys; sys.modules['rfc3987_syntax'] = None; import otter.assign; "
+                        f"otter.assign.main({str(master)!r}, {str(tmp_path / slug)!r}, no_pdfs=True, "
+                        "no_run_tests=True)"], check=True, capture_output=True, cwd=tmp_path)
+        students[slug] = tmp_path / slug / "student" / master.name
+    for mistake, (slug, question, code, message) in CLASSIC.items():
+        script = ("import sys; sys.modules['rfc3987_syntax'] = None\nimport numpy as np\nimport otter\n"
+                  f"grader = otter.Notebook({students[slug].name!r})\n{code}\nprint(grader.check({question!r}))\n")
+        run = subprocess.run([sys.executable, "-W", "ignore", "-c", script], cwd=students[slug].parent,
+                             capture_output=True, text=True, timeout=120)
+        assert run.returncode == 0, run.stderr
+        assert "Test case failed" in run.stdout and message in run.stdout, (mistake, run.stdout)
 
 
-def check_bad_submissions(info: dict, rows: dict) -> None:
-    for name, (total, status, some) in BAD.items():
-        if name == "exception" and not info["isolated"]:
-            total -= 1  # the network probe in q5 answers "a" when student code can see the network
-        row = rows[name]
-        assert row["status"].startswith(status), row
-        assert float(row["total"]) == total, row
-        for q, score in some.items():
-            assert float(row[q]) == score, (name, q, row)
-    unstoppable = rows["unstoppable"]
-    assert unstoppable["status"].startswith("time limit") and float(unstoppable["total"]) == 0, unstoppable
-    assert float(unstoppable["seconds"]) < UNSTOPPABLE_TIME_LIMIT + 15, unstoppable
+def _batch(folder):
+    """Perfect and blank submissions of every assignment, each wrong answer, and two flat file names."""
+    manifest = json.loads((BUILD / "manifest.json").read_text())
+    assignments = {a["name"]: a for a in manifest["assignments"]}
+    solved = {n: json.loads((BUILD / a["solved_notebook"]).read_text()) for n, a in assignments.items()}
+    for name, a in assignments.items():
+        hh.write(folder / f"perfect-{name}", a["notebook"], solved[name])
+        hh.write(folder / f"blank-{name}", a["notebook"], (BUILD / a["student_notebook"]).read_text())
+    for student, (start, old, new, _) in WRONG.items():
+        hh.write(folder / student, "hw01_gumbel.ipynb", hh.replace(solved["hw01_gumbel"], start, old, new))
+    start, old, new, _ = WRONG_TAU
+    wrong_tau = hh.replace(solved["hw04_gumbel_softmax"], start, old, new)
+    hh.write(folder / "wrong-tau", "hw04_gumbel_softmax.ipynb", wrong_tau)
+    hh.write(folder, "hw01_gumbel.ipynb", solved["hw01_gumbel"])  # a flat file named like the assignment
+    hh.write(folder, "carol_hw03_vae (1).ipynb", solved["hw03_vae"])  # renamed by a browser's download
+    return assignments
 
 
-def check_network(info: dict, rows: dict) -> None:
-    if info["isolated"]:
-        assert "sandbox: no network" in info["stdout"]
-        assert rows["exception"]["q5"] == "1", "student code saw a network interface besides loopback"
-    else:
-        assert "WARNING: student code will run WITH network access" in info["stdout"]
+def test_documented_commands_grade_as_expected():
+    """make homework; make grade SUBMISSIONS=<relative folder>: scores, CSVs, feedback, and nothing else touched."""
+    built = hh.make("homework")
+    assert built.returncode == 0, built.stdout + built.stderr
+    for a in ASSIGNMENTS:
+        assert list(BUILD.glob(f"*/solved/{a}.ipynb")), a
+    work = hh.scratch("grade")
+    try:
+        assignments = _batch(work / "in")
+        before = hh.hashes(work / "in")
+        (BUILD / "grades").mkdir(exist_ok=True)
+        (BUILD / "grades" / "left-by-an-old-run.txt").write_text("old")
+        graded = hh.make("grade", f"SUBMISSIONS={hh.rel(work / 'in')}")
+        assert graded.returncode == 0, graded.stdout + graded.stderr
+        grades = BUILD / "grades"
+        assert not (grades / "left-by-an-old-run.txt").exists(), "old results were left beside the new ones"
+        rows = hh.rows(grades)
+        check_scores(rows, assignments)
+        check_canvas(grades, rows, assignments)
+        check_feedback(grades, assignments)
+        assert hh.hashes(work / "in") == before, "grading modified a submission"
+        assert not hh.sandbox_processes(graded.stdout), "a process outlived the grading"
+        print(graded.stdout[-3000:])
+        for folder in ("empty", "does-not-exist"):
+            (work / "empty").mkdir(exist_ok=True)
+            failed = hh.make("grade", f"SUBMISSIONS={hh.rel(work / folder)}")
+            assert failed.returncode != 0, f"grading {folder} should fail loudly"
+    finally:
+        hh.cleanup(work)
 
 
-def check_csv(info: dict, rows: dict) -> None:
-    with (info["root"] / "grades" / "grades.csv").open() as f:
-        header = next(csv.reader(f))
-    qs = [f"q{i}" for i in range(1, 9)]
-    assert header == ["student", "assignment", "file", "status", *qs, "total", "possible", "manual_pending", "seconds"]
-    for row in rows.values():
-        a = info["manifest"][row["assignment"]]
-        assert float(row["possible"]) == a["auto_points"]
-        assert float(row["total"]) == sum(float(row[q]) for q in qs if row[q] != "")
-        assert {q for q in qs if row[q] != ""} == {q["name"] for q in a["questions"] if not q["manual"]}, row
-        assert row["manual_pending"] == " ".join(f"{q['name']}({q['points']:g})" for q in a["questions"]
-                                                 if q["manual"])
+def check_scores(rows: dict, assignments: dict) -> None:
+    for name, a in assignments.items():
+        auto = {q["name"]: q["points"] for q in a["questions"] if not q["manual"]}
+        perfect, blank = rows[f"perfect-{name}"], rows[f"blank-{name}"]
+        assert perfect["status"] == "graded" and float(perfect["total"]) == a["auto_points"], perfect
+        assert all(float(perfect[q]) == p for q, p in auto.items()), perfect
+        assert blank["status"] == "graded" and float(blank["total"]) == 0, blank
+        assert perfect["possible"] == f"{a['auto_points']:g}" and perfect["manual_pending"].startswith("q")
+    for student, (*_, question) in [*WRONG.items(), ("wrong-tau", WRONG_TAU)]:
+        row = rows[student]
+        a = assignments[row["assignment"]]
+        for q in (q for q in a["questions"] if not q["manual"]):
+            if q["name"] == question:
+                assert float(row[q["name"]]) < q["points"], (student, row)
+            else:
+                assert float(row[q["name"]]) == q["points"], (student, q["name"], row)
+    assert rows["hw01_gumbel"]["assignment"] == "hw01_gumbel" and rows["hw01_gumbel"]["total"] == "12"
+    assert rows["carol"]["assignment"] == "hw03_vae" and rows["carol"]["total"] == "15"
+    header = list(next(iter(rows.values())))
+    assert header[:4] == ["student", "assignment", "file", "status"] and header[-4:-2] == ["total", "possible"]
 
 
-def check_feedback(info: dict, rows: dict) -> None:
-    root = info["root"]
-    files = sorted(root.glob("grades*/feedback/*/*.md"))
-    assert len(files) == len(rows)
+def check_canvas(grades, rows: dict, assignments: dict) -> None:
+    lines = (grades / "canvas.csv").read_text().splitlines()
+    assert lines[0] == "Student,ID,SIS User ID,SIS Login ID,Section," + ",".join(ASSIGNMENTS)
+    assert lines[1].strip().startswith("Points Possible") and lines[1].endswith("12,15,15,12")
+    assert "carol,,,carol,,,,15," in lines
+
+
+def check_feedback(grades, assignments: dict) -> None:
+    files = sorted(grades.glob("feedback/*/*.md"))
+    assert len(files) == 4 * 2 + len(WRONG) + 3
+    hidden = {}
+    for a in assignments.values():
+        with zipfile.ZipFile(BUILD / a["autograder_zip"]) as zf:
+            hidden[a["name"]] = re.findall(r"hidden=True\)\ndef (\w+)", "".join(
+                zf.read(n).decode() for n in zf.namelist() if n.startswith("tests/")))
     for path in files:
         text = path.read_text()
-        a = info["manifest"][path.parent.name]
-        public = _public_tests(info["build"], a)
-        assert "hidden=True" not in text and "def test_" not in text, path
-        for src in hidden_tests(info["build"] / a["autograder_zip"]):
-            assert re.match(r"def (\w+)", src).group(1) not in text, path
-            for line in distinctive_lines(src, public):
-                assert line not in text, (path, line)
-    feedback = root / "grades" / "feedback" / "hw01_gumbel"
-    assert "KeyboardInterrupt (stopped: the cell ran longer than the time limit per cell)" in (
-        feedback / "loop.md").read_text()
-    assert "add independent noise per category" in (feedback / "wrong.md").read_text()  # a hidden test's hint
-    assert "kernel died" in (feedback / "crash.md").read_text()
-    manual = (root / "grades" / "manual" / "hw01_gumbel.md").read_text()
-    assert "## wrong (`wrong/hw01_gumbel.ipynb`)" in manual and "Question 7" in manual
+        assert "def test_" not in text and not any(h in text for h in hidden[path.parent.name]), path
+    wrong = (grades / "feedback" / "hw01_gumbel" / "wrong-q4.md").read_text()
+    assert "public test test_q4_independent_noise: failed" in wrong and "erratum E03.4" in wrong
+    manual = (grades / "manual" / "hw01_gumbel.md").read_text()
+    assert "## wrong-q1 (`wrong-q1/hw01_gumbel.ipynb`)" in manual and "Question 7" in manual
 
 
-def test_without_unshare_grading_warns_or_refuses(monkeypatch, capsys):
-    spec = importlib.util.spec_from_file_location("homework_tool", TOOL)
-    tool = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tool)
-    monkeypatch.setattr(tool.shutil, "which", lambda name: None)
-    assert tool.network_isolation() == ([], "unshare(1) not found")
-    opts = argparse.Namespace(network=True, require_no_network=False)
-    assert tool.choose_isolation(opts) == ([], "unshare(1) not found")
-    assert "WARNING: student code will run WITH network access: unshare(1) not found" in capsys.readouterr().out
-    opts.require_no_network = True
-    with pytest.raises(SystemExit, match="ERROR: student code will run WITH network access"):
-        tool.choose_isolation(opts)
+def _processes_running(command: str) -> list[int]:
+    out = []
+    for p in hh.Path("/proc").glob("[0-9]*"):
+        try:
+            args = (p / "cmdline").read_bytes().decode(errors="replace").split("\0")
+            if args[1:3] == ["-m", "tools.homework"] and command in " ".join(args):  # python, not make's shell
+                out.append(int(p.name))
+        except OSError:
+            pass
+    return out
+
+
+def _parent(pid: int) -> int:
+    return int(hh.Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+
+
+def test_a_killed_batch_leaves_the_old_results_whole_and_no_process():
+    """SIGKILL to the batch half-way: the previous results stay as they were, and its judges and sandboxes die too."""
+    work = hh.scratch("killed")
+    try:
+        built = hh.make("homework", f"HOMEWORK_OUT={hh.rel(work / 'build')}")
+        assert built.returncode == 0, built.stdout + built.stderr
+        solved = work / "build" / "01_gumbel" / "solved" / "hw01_gumbel.ipynb"
+        for i in range(6):
+            hh.write(work / "in" / f"student{i}", "hw01_gumbel.ipynb", solved.read_text())
+        old = work / "grades"
+        hh.write(old, "grades.csv", "student,total\nsomeone,12\n")
+        proc = subprocess.Popen(["make", "grade", f"SUBMISSIONS={hh.rel(work / 'in')}",
+                                 f"HOMEWORK_OUT={hh.rel(work / 'build')}", f"GRADE_ARGS=--jobs 2 --out {hh.rel(old)}"],
+                                cwd=hh.ROOT, stdout=subprocess.PIPE, text=True, start_new_session=True)
+        lines = []
+        for line in proc.stdout:  # kill as soon as the first submission is graded: others are in their sandboxes
+            lines.append(line)
+            if ": graded (" in line:
+                break
+        pids = _processes_running(f"grade {hh.rel(work / 'in')}")  # the batch and its judges
+        (batch,) = [p for p in pids if _parent(p) not in pids]
+        os.kill(batch, signal.SIGKILL)  # only the batch: its judges and their sandboxes must follow by themselves
+        proc.wait()
+        stdout = "".join(lines)
+        assert ": graded (" in stdout, stdout
+        assert sorted(p.name for p in old.iterdir()) == ["grades.csv"], "the old results were touched"
+        assert (old / "grades.csv").read_text() == "student,total\nsomeone,12\n"
+        time.sleep(0.3)  # parent-death signals act at once; an orphaned sandbox would still be running
+        assert not hh.sandbox_processes(stdout), "a sandbox outlived its killed batch"
+    finally:
+        hh.cleanup(work)
