@@ -145,18 +145,30 @@ def binary_concrete_density() -> tuple[Chain, sp.Expr, sp.Expr]:
 
 
 def binary_normalisation() -> sp.Eq:
-    """``int_0^1 p(x_1) dx_1 = int p_S(s) ds = F_S(oo) - F_S(-oo)`` with ``F_S(s) = sigmoid(tau s - a)``.
+    """The derived K = 2 density integrates to 1: ``int_0^1 p(x_1) dx_1 = int p_S(s) ds = 1``.
 
     Introduced in notebooks/07_gumbel_softmax.ipynb (section 3).
+
+    Returns
+    -------
+    sympy.Eq
+        ``Integral(p_S(s), (s, -oo, oo)) = F(oo) - F(-oo)``.  ``p_S`` is the last line of
+        :func:`binary_concrete_density` on the simplex (``x_2 = 1 - x_1``) after the substitution
+        ``x_1 = sigmoid(s)``, ``dx_1 = sigmoid'(s) ds`` (``s`` from ``-oo`` to ``oo`` as ``x_1``
+        goes from 0 to 1); ``F`` is the antiderivative SymPy finds, and the right side its limits.
 
     Examples
     --------
     >>> binary_normalisation().rhs
     1
     """
-    F = _sigmoid(tau * s - (mu1 - mu2))
+    density = binary_concrete_density()[0].lines[-1].subs(x2, 1 - x1)
+    x1_of_s = _sigmoid(s)
+    # p_S(s) = p(x_1(s)) dx_1/ds: the derived density, not a hand-typed one
+    p_s = sp.simplify(density.subs(x1, x1_of_s) * sp.diff(x1_of_s, s))
+    F = sp.integrate(p_s, s)
     total = sp.limit(F, s, sp.oo) - sp.limit(F, s, -sp.oo)
-    return sp.Eq(sp.Limit(F, s, sp.oo) - sp.Limit(F, s, -sp.oo), total)
+    return sp.Eq(sp.Integral(p_s, (s, -sp.oo, sp.oo)), sp.simplify(total))
 
 
 def _symbols(K: int):
