@@ -6,6 +6,7 @@ import sympy as sp
 from scipy import integrate
 
 from lectures_lib.concrete import concrete_log_prob, gumbel_softmax_backward
+from lectures_lib.gumbel import softmax
 from lectures_lib.symbolic import concrete as sc
 from lectures_lib.symbolic.core import residual
 
@@ -99,10 +100,14 @@ def test_tau_one_density(K):
 
 
 def test_softmax_map_and_relaxed_sample_formula():
-    correct, slide = sc.softmax_map(3)
+    correct, slide, clash = sc.softmax_map(3)
     assert sp.simplify(sum(correct)) == 1
     xs = sp.symbols("x_1:4", positive=True)
-    assert all(sp.diff(f, x) == 0 for f in slide for x in xs)
+    # the corrected map is softmax(x / tau), numerically, against the library's softmax
+    x, tau = np.array([0.3, -1.2, 0.8]), 0.7
+    got = np.array(sp.lambdify((xs, sc.tau), correct, "numpy")(tuple(x), tau), dtype=float)
+    np.testing.assert_allclose(got, softmax(x / tau), rtol=1e-12)
+    assert all(f.has(xi) for f in slide for xi in xs) and clash == [sp.Rational(1, 3)] * 3
     right, wrong = sc.relaxed_sample_formula(3)
     assert all(f.has(sc.tau) for f in right)
     assert not any(sp.simplify(f).has(sc.tau) for f in wrong)
