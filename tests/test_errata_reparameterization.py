@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from lectures_lib.estimators import toy_grad_moments, toy_score_function_grads
+from lectures_lib.estimators import toy_grad_moments, toy_reparam_grads, toy_score_function_grads
 from lectures_lib.symbolic import estimators as E
 
 
@@ -86,3 +86,18 @@ def test_e05_4_score_chain_rule_has_da_factor():
     np.testing.assert_allclose(chain(z, a, b, theta), finite_diff, rtol=1e-7)
     np.testing.assert_allclose(finite_diff, a * (z - a * theta - b), rtol=1e-7)
     assert not np.allclose(finite_diff, z - a * theta - b)  # the slide's grad_mu L alone
+
+
+def test_e05_8_pathwise_gradient_needs_only_p_x_and_g_not_q():
+    # slide: "knowing p(X) and q(x, theta) is sufficient"; the function is g(x, theta) = a theta + b + x
+    g = E.MU_TOY + E.x
+    pathwise = E.expect_standard_normal(sp.diff(g**2, E.theta))  # E_{x ~ N(0, 1)}[d/dtheta f(g(x, theta))]
+    # the same gradient from the law of z, N(a theta + b, 1), which the pathwise form never needs
+    law_of_z = E.gaussian_integral(sp.Integral(E.z**2 * E.normal_pdf(E.z, E.MU_TOY, 1), (E.z, -sp.oo, sp.oo)))
+    assert sp.expand(law_of_z - ((E.a * E.theta + E.b) ** 2 + 1)) == 0
+    assert sp.expand(pathwise - sp.diff(law_of_z, E.theta)) == 0
+    # and from samples of x alone (a != 1): the pathwise estimate 2a(a theta + b + x) has std 2a
+    theta, a, b, n = 0.8, 1.7, 0.5, 200_000
+    grads = toy_reparam_grads(theta, a, b, np.random.default_rng(2), n)
+    assert abs(grads.mean() - 2 * a * (a * theta + b)) < 5 * 2 * a / np.sqrt(n)
+    np.testing.assert_allclose(grads.std(), 2 * a, rtol=0.01)
