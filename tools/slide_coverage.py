@@ -11,6 +11,7 @@ line, unique in the slides (what COVERAGE.md shows), and each verdict is one of
 test named there), or ``N(why)`` not checkable, with the reason.
 """
 
+# ruff: noqa: E501 (the data below names long test functions, one per line where possible)
 from __future__ import annotations
 
 import argparse
