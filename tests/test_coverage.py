@@ -12,6 +12,7 @@ import ast
 import importlib.util
 import os
 import re
+import subprocess
 import sys
 from pathlib import Path
 
@@ -80,3 +81,12 @@ def test_every_slide_line_is_accounted_for_in_order():
             assert line.startswith("#") and line.lstrip("#").strip() == text, (line, text)
         else:
             assert text in line, (line[:100], text)
+
+
+def test_the_documented_command_regenerates_the_same_file():
+    before = (ROOT / "COVERAGE.md").read_bytes()
+    done = subprocess.run([sys.executable, "tools/slide_coverage.py"], cwd=ROOT, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert (ROOT / "COVERAGE.md").read_bytes() == before
+    check = subprocess.run([sys.executable, "tools/slide_coverage.py", "--check"], cwd=ROOT, capture_output=True)
+    assert check.returncode == 0
