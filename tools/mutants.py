@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import os
 import queue
+import resource
 import shutil
 import subprocess
 import sys
@@ -41,7 +42,10 @@ MUTANTS_FILE = ROOT / "tools" / "mutants.toml"
 # What the tests need besides lectures_lib and tests/ (the errata page test reads ERRATA.md and the notebooks).
 COPY = ["lectures_lib", "tests", "pyproject.toml", "ERRATA.md", "README.md", "notebooks", "COVERAGE.md"]
 IGNORE = shutil.ignore_patterns("__pycache__", "*.pyc", "browser", ".ipynb_checkpoints")
-PYTEST = ["-x", "-q", "-p", "no:cacheprovider", "--no-header"]
+# Plugins the library tests do not use (notebooks, hypothesis, parallel workers) are not loaded:
+# half of each run's start-up time, and a run starts once per mutant.
+PLUGINS_OFF = ["-p", "no:cacheprovider", "-p", "no:nbval", "-p", "no:hypothesispytest"]
+PYTEST = ["-x", "-q", "--no-header", *PLUGINS_OFF, "-p", "no:xdist"]
 
 
 @dataclass(frozen=True)
@@ -111,10 +115,13 @@ def check_imports_scratch(scratch: Path) -> None:
         raise RuntimeError(f"the scratch copy imports lectures_lib from {where}, not from {scratch}")
 
 
-def run_pytest(scratch: Path, tests, timeout: float) -> tuple[int | None, float, str]:
+def run_pytest(scratch: Path, tests, timeout: float, parallel: int = 0) -> tuple[int | None, float, str]:
+    """pytest on ``tests`` in ``scratch``: (exit code or None on timeout, wall seconds, output)."""
+    # the baseline runs every listed test once, in parallel (pytest-xdist); each mutant, only its own, with -x
+    flags = ["-q", "--no-header", *PLUGINS_OFF, "-n", str(parallel)] if parallel else PYTEST
     start = time.perf_counter()
     try:
-        proc = subprocess.run([sys.executable, "-m", "pytest", *PYTEST, *tests], cwd=scratch, env=env_for(scratch),
+        proc = subprocess.run([sys.executable, "-m", "pytest", *flags, *tests], cwd=scratch, env=env_for(scratch),
                               capture_output=True, text=True, timeout=timeout)
         code, output = proc.returncode, proc.stdout + proc.stderr
     except subprocess.TimeoutExpired as exc:
@@ -162,7 +169,7 @@ def main(argv=None) -> int:
     try:
         check_imports_scratch(scratches[0])
         baseline = sorted({t for m in mutants for t in m.tests})
-        code, secs, output = run_pytest(scratches[0], ["-n", str(args.jobs), *baseline], 3 * args.timeout)
+        code, secs, output = run_pytest(scratches[0], baseline, 3 * args.timeout, parallel=args.jobs)
         print(f"baseline: {len(baseline)} test files/ids on the unmutated copy, {secs:.1f} s, exit code {code}")
         if code != 0:
             print(output[-4000:], file=sys.stderr)
@@ -226,8 +233,10 @@ def main(argv=None) -> int:
         for mid in survived + errors:
             print(f"\n--- pytest output for {mid} ---\n{results[mid][3][-3000:]}")
     total = time.perf_counter() - t0
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)  # every pytest run, baseline included
     print(f"\n{len(mutants)} mutants: {killed} killed, {len(survived)} survived, {len(errors)} errors; "
-          f"total {total:.0f} s with {args.jobs} workers")
+          f"total {total:.0f} s wall with {args.jobs} workers, {usage.ru_utime + usage.ru_stime:.0f} s CPU "
+          f"(on {os.cpu_count()} cores; a busy machine stretches the wall time, not the CPU time)")
     if survived:
         print("survivors (a wrong formula the tests do not notice): " + ", ".join(survived))
     if errors:
