@@ -356,7 +356,7 @@ def expected_margin(logits) -> np.ndarray:
     Examples
     --------
     >>> expected_margin([1.0, 0.0, -0.5, -1.5]).round(2)
-    array([1.52, 1.13, 1.08, 1.03])
+    array([1.52, 1.13, 1.07, 1.03])
     """
     mu = check.finite("logits", logits)
     if mu.ndim == 0 or mu.shape[-1] < 2:
