@@ -60,6 +60,12 @@ app: $(STAMP)
 	@echo "Serving the notebooks as apps (Voila) on 127.0.0.1 only; open the URL with the token printed below."
 	$(BIN)/voila $(APP_ARGS) notebooks
 
+# Mutation run: small wrong changes to lectures_lib's formulas, one at a time in a scratch copy
+# (tools/mutants.toml); fails if the tests covering a formula do not notice its mutant.
+.PHONY: mutants
+mutants: $(STAMP)
+	$(BIN)/python tools/mutants.py
+
 bench: $(STAMP)
 	$(BIN)/python bench/samplers.py
 	$(BIN)/python bench/sliders.py

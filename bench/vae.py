@@ -18,7 +18,7 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from lectures_lib.nn import Adam
-from lectures_lib.vae import VAE, History, _epoch, _log_binom, load_digits_split, neg_elbo
+from lectures_lib.vae import VAE, History, _epoch, load_digits_split, log_binomial_coefficients, neg_elbo
 
 HIDDEN, LATENT, BATCH, LR, TRIALS = 512, 2, 64, 2e-3, 16
 
@@ -71,7 +71,7 @@ def main() -> None:
         return
     torch.set_num_threads(1)
     x_train, x_test, _, _ = load_digits_split(np.random.default_rng(0))
-    log_binom = _log_binom(x_train, TRIALS)
+    log_binom = log_binomial_coefficients(x_train, TRIALS)
     x32 = x_train.astype(np.float32)
     xt, lbt = torch.from_numpy(x32), torch.from_numpy(log_binom.astype(np.float32))
     t_np, t_torch, elbo_np, elbo_torch = [], [], [], []

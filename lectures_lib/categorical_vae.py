@@ -20,7 +20,7 @@ from .concrete import gumbel_softmax_backward
 from .estimators import score_function_grad
 from .gumbel import one_hot, sample_gumbel
 from .nn import Adam, mlp, sigmoid, softplus
-from .vae import Terms, _check_x, _log_binom
+from .vae import Terms, check_images, log_binomial_coefficients
 
 ESTIMATORS = ("gumbel_softmax", "reinforce")
 
@@ -108,7 +108,7 @@ class CategoricalVAE:
 
     def encode(self, x) -> np.ndarray:
         """Logits of ``q(z|x)``, shape (n, N, K)."""
-        x = _check_x(x, self.n_pixels)
+        x = check_images(x, self.n_pixels)
         return self.encoder.forward(x.astype(self.dtype)).reshape(len(x), self.n_latent, self.n_categories)
 
     def decode(self, z) -> np.ndarray:
@@ -125,13 +125,13 @@ class CategoricalVAE:
         :meth:`backward_gumbel_softmax`.  ``None``: one-hot Gumbel-max samples, for
         :meth:`backward_reinforce` and for the exact discrete ELBO.
         """
-        x, g = _check_x(x, self.n_pixels), check.finite("gumbel", gumbel)
+        x, g = check_images(x, self.n_pixels), check.finite("gumbel", gumbel)
         g = g[None] if g.ndim == 3 else g  # (S, n, N, K)
         if g.ndim != 4 or g.shape[1:] != (len(x), self.n_latent, self.n_categories):
             raise ValueError(f"gumbel must have shape (n, N, K) or (S, n, N, K) with (n, N, K) = "
                              f"{(len(x), self.n_latent, self.n_categories)}, got {np.shape(gumbel)}")
         tau = None if temperature is None else float(check.positive("temperature", temperature))
-        return self._forward(x, g, tau, _log_binom(x, self.n_trials))
+        return self._forward(x, g, tau, log_binomial_coefficients(x, self.n_trials))
 
     def _forward(self, x, g, tau, log_binom) -> Terms:
         S, n, N, K = g.shape
@@ -253,9 +253,9 @@ def neg_elbo(model: CategoricalVAE, x, rng: np.random.Generator, n_samples: int 
     (2,)
     """
     model = _check_model(model)
-    x = _check_x(x, model.n_pixels)
+    x = check_images(x, model.n_pixels)
     g = draw_noise(model, len(x), rng, n_samples)
-    return model._forward(x, g, None, _log_binom(x, model.n_trials))
+    return model._forward(x, g, None, log_binomial_coefficients(x, model.n_trials))
 
 
 def temperature_schedule(n_steps: int, start: float = 1.0, end: float = 0.5) -> np.ndarray:
@@ -337,7 +337,7 @@ def train_categorical_vae(model: CategoricalVAE, x_train, rng: np.random.Generat
     model = _check_model(model)
     if estimator not in ESTIMATORS:
         raise ValueError(f"estimator must be one of {ESTIMATORS}, got {estimator!r}")
-    x = _check_x(x_train, model.n_pixels)
+    x = check_images(x_train, model.n_pixels)
     rng = check.generator(rng)
     epochs, batch_size = check.integer("epochs", epochs, minimum=1), check.integer("batch_size", batch_size, minimum=1)
     S = check.integer("n_samples", n_samples, minimum=2 if estimator == "reinforce" else 1)
@@ -347,11 +347,12 @@ def train_categorical_vae(model: CategoricalVAE, x_train, rng: np.random.Generat
     taus = temperature_schedule(epochs * steps_per_epoch, *temperature)
     test = None
     if x_test is not None:
-        x_test = _check_x(x_test, model.n_pixels)
+        x_test = check_images(x_test, model.n_pixels)
         # common random numbers: the same test noise every epoch, so the curve shows the model, not the noise
         test = (x_test, draw_noise(model, len(x_test), np.random.default_rng(rng.integers(2**63)), 4),
-                _log_binom(x_test, model.n_trials))
-    opt, log_binom, history = Adam(model.params, lr=lr), _log_binom(x, model.n_trials), History(estimator)
+                log_binomial_coefficients(x_test, model.n_trials))
+    opt, history = Adam(model.params, lr=lr), History(estimator)
+    log_binom = log_binomial_coefficients(x, model.n_trials)
     backward = model.backward_gumbel_softmax if estimator == "gumbel_softmax" else model.backward_reinforce
     wall, cpu, step = time.perf_counter(), time.process_time(), 0
     # One BLAS thread: these small matmuls take microseconds, and a second thread spin-waiting for a

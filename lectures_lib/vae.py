@@ -55,7 +55,16 @@ def load_digits_split(rng: np.random.Generator, test_fraction: float = 0.2):
     return x[n_test:], x[:n_test], y[n_test:], y[:n_test]
 
 
-def _check_x(x, n_pixels: int) -> np.ndarray:
+def check_images(x, n_pixels: int) -> np.ndarray:
+    """``x`` as a float array of shape ``(n, n_pixels)`` with intensities in [0, 1], or ValueError.
+
+    Shared by :class:`VAE` and :class:`~lectures_lib.categorical_vae.CategoricalVAE`.
+
+    Examples
+    --------
+    >>> check_images([[0.0, 0.5, 1.0]], 3).shape
+    (1, 3)
+    """
     x = check.as_float_array("x", x)
     if x.ndim != 2 or x.shape[1] != n_pixels or not np.all((x >= 0) & (x <= 1)):
         raise ValueError(f"x must be an (n, {n_pixels}) array of intensities in [0, 1], got shape {x.shape}: "
@@ -120,7 +129,7 @@ class VAE:
 
     def encode(self, x) -> tuple[np.ndarray, np.ndarray]:
         """``(mu, log_var)`` of ``q(z|x)``, each (n, L)."""
-        h = self.encoder.forward(_check_x(x, self.n_pixels).astype(self.dtype))  # (n, 2L)
+        h = self.encoder.forward(check_images(x, self.n_pixels).astype(self.dtype))  # (n, 2L)
         return h[:, :self.n_latent], h[:, self.n_latent:]
 
     def decode(self, z) -> np.ndarray:
@@ -132,11 +141,12 @@ class VAE:
 
     def terms(self, x, eps) -> Terms:
         """Per-image ``-E_q[log p(x|z)]`` (one sample, ``z = mu + s eps``) and ``KL(q || N(0, I))``."""
-        x = _check_x(x, self.n_pixels)
+        x = check_images(x, self.n_pixels)
         eps = check.finite("eps", eps)
         if eps.shape != (len(x), self.n_latent):
             raise ValueError(f"eps must have shape {(len(x), self.n_latent)}, got {eps.shape}")
-        return self._forward(x.astype(self.dtype), eps.astype(self.dtype), _log_binom(x, self.n_trials))
+        log_binom = log_binomial_coefficients(x, self.n_trials)
+        return self._forward(x.astype(self.dtype), eps.astype(self.dtype), log_binom)
 
     def _forward(self, x, eps, log_binom) -> Terms:
         h = self.encoder.forward(x)  # (B, 2L)
@@ -177,8 +187,23 @@ def _check_weights(recon_weight, kl_weight) -> None:
             raise ValueError(f"{name} must be finite and >= 0, got {value!r}")
 
 
-def _log_binom(x: np.ndarray, n: int) -> np.ndarray:
-    # log C(n, k) = log n! - log k! - log (n-k)!, summed over pixels; 0 when n = 1 and x is binary
+def log_binomial_coefficients(x: np.ndarray, n: int) -> np.ndarray:
+    """``sum_pixels log C(n, n x)``: the constant of the Binomial(n, p) log-likelihood of each image.
+
+    Shared by :class:`VAE` and :class:`~lectures_lib.categorical_vae.CategoricalVAE`; ``x`` must
+    already be checked (:func:`check_images`), ``n`` is the number of trials per pixel.
+
+    Notes
+    -----
+    ``log C(n, k) = log n! - log k! - log (n-k)!`` with ``k = n x``, via ``gammaln``; it is 0 when
+    ``n = 1`` and ``x`` is binary.
+
+    Examples
+    --------
+    >>> log_binomial_coefficients(np.array([[0.5, 1.0]]), 2).round(4)  # log C(2, 1) + log C(2, 2)
+    array([0.6931])
+    """
+    n = check.integer("n", n, minimum=1)
     k = n * x
     return (gammaln(n + 1) - gammaln(k + 1) - gammaln(n - k + 1)).sum(1)
 
@@ -198,10 +223,10 @@ def neg_elbo(vae: VAE, x, rng: np.random.Generator, n_samples: int = 16) -> Term
     >>> neg_elbo(vae, np.zeros((3, 64)), np.random.default_rng(1)).total.shape
     (3,)
     """
-    x = _check_x(x, vae.n_pixels)
+    x = check_images(x, vae.n_pixels)
     rng = check.generator(rng)
     n_samples = check.integer("n_samples", n_samples, minimum=1)
-    log_binom = _log_binom(x, vae.n_trials)
+    log_binom = log_binomial_coefficients(x, vae.n_trials)
     xs = x.astype(vae.dtype)
     runs = [vae._forward(xs, rng.standard_normal((len(x), vae.n_latent)).astype(vae.dtype), log_binom)
             for _ in range(n_samples)]
@@ -257,15 +282,15 @@ def train_vae(vae: VAE, x_train, rng: np.random.Generator, *, epochs: int = 50, 
 
     if not isinstance(vae, VAE):
         raise ValueError(f"vae must be a VAE, got {type(vae).__name__}")
-    x = _check_x(x_train, vae.n_pixels)
+    x = check_images(x_train, vae.n_pixels)
     rng = check.generator(rng)
     epochs = check.integer("epochs", epochs, minimum=1)
     batch_size = check.integer("batch_size", batch_size, minimum=1)
     _check_weights(recon_weight, kl_weight)
     if x_test is not None:
-        x_test = _check_x(x_test, vae.n_pixels)
+        x_test = check_images(x_test, vae.n_pixels)
     opt = Adam(vae.params, lr=lr)
-    xs, log_binom = x.astype(vae.dtype), _log_binom(x, vae.n_trials)
+    xs, log_binom = x.astype(vae.dtype), log_binomial_coefficients(x, vae.n_trials)
     history = History()
     bar = tqdm(range(epochs), desc="training", disable=not progress, leave=False)
     # One BLAS thread: these (64 x 512) matmuls take microseconds, and a second OpenBLAS thread

@@ -26,11 +26,18 @@ def test_e07_1_noise_distribution_is_gumbel_not_uniform():
     assert stats.kstest(g, stats.gumbel_r.cdf).pvalue > 1e-3
 
 
-def test_e07_2_softmax_map_acts_on_its_argument():
-    correct, slide = sc.softmax_map(3)
+def test_e07_2_summation_index_clashes_with_the_free_k():
+    correct, slide, clash = sc.softmax_map(3)
     xs = sp.symbols("x_1:4", positive=True)
-    # the slide's map exp(mu_k / tau) / sum exp(mu_k / tau) never reads x: f_tau(mu + G) would not be random
-    assert all(sp.diff(f, x) == 0 for f in slide for x in xs)
+    # the slide's mu_k == mu_k(x_k) does read x: every output depends on every coordinate
+    assert all(sp.diff(f, x) != 0 for f in slide for x in xs)
+    # with the score mu_k(x_k) = x_k the slide's map is the corrected one
+    identity = {sp.Function(f"mu_{k}")(x): x for k, x in enumerate(xs, start=1)}
+    assert all(residual(f.subs(identity), c) == 0 for f, c in zip(slide, correct, strict=True))
+    # the slip: the summation index is the free k; read as printed, every output is 1/K and x is lost
+    assert clash == [sp.Rational(1, 3)] * 3
+    assert all(sp.diff(sp.simplify(f), x) == 0 for f in clash for x in xs)
+    assert residual(clash[0], correct[0]) != 0
     assert sp.simplify(sum(correct)) == 1
     # the corrected map applied to x = mu + G is the library's sample (same noise)
     tau = 0.4
@@ -85,3 +92,7 @@ def test_e07_5_temperature_inside_the_exponential():
     y = gumbel_softmax_sample(MU, 0.2, np.random.default_rng(5), size=50)
     np.testing.assert_allclose(y, softmax((MU + g) / 0.2), rtol=1e-10)
     assert np.abs(y - softmax(MU + g)).max() > 0.1  # the slide's version is a different (tau-free) map
+    # the displayed corrected formula is the library's sample, term by term (same noise)
+    mus, gs = sp.symbols("mu_1:4", real=True), sp.symbols("G_1:4", real=True)
+    f = sp.lambdify((mus, gs, sc.tau), right, "numpy")
+    np.testing.assert_allclose(np.column_stack(f(tuple(MU), tuple(g.T), 0.2)), y, rtol=1e-10)

@@ -3,6 +3,7 @@
 
 import numpy as np
 import sympy as sp
+from scipy import integrate, stats
 from scipy.special import expit
 
 from lectures_lib import motivation as mot
@@ -40,19 +41,36 @@ def test_discriminator_fake_term_not_a_continued_fraction():
     assert all(r.subs(d, sp.Rational(1, 5)).is_real for r in roots)
 
 
-def test_minibatch_sizes_m_not_n():
-    """E01.3: the noise mini-batch is z_1..z_m, each term averaged over its own batch."""
+def test_e01_3_n_names_two_sizes_each_average_is_unbiased():
+    """E01.3: n names both the data set and the noise batch; each term's own average is right."""
     w = symb.weighted_optimal_discriminator()
     d_star = symb.optimal_discriminator()
-    assert sp.simplify(w.subs(symb.R, 1) - d_star) == 0
-    # dividing a sum over n fakes by m (weight n/m != 1) would bias the discriminator
+    assert sp.simplify(w - symb.P_DATA / (symb.P_DATA + symb.R * symb.P_G)) == 0
+    assert sp.simplify(w.subs(symb.R, 1) - d_star) == 0  # each term averaged over its own batch: r = 1
+    # dividing a sum over n fakes by m (weight n/m != 1) is what would bias the discriminator
     assert sp.simplify(w.subs(symb.R, sp.Rational(10, 1)) - d_star) != 0
-    # the library averages each batch separately: the batch sizes do not change the target
+    # Monte Carlo: the loss with m = 5 data points and a noise batch of any size (here 50, neither m
+    # nor the data set's size) is an unbiased estimate of the expected loss, computed by quadrature,
+    # for p_data = N(2, 0.5^2), p_g = N(-1, 0.5^2) and D(x) = sigmoid(a x + b)
+    a, b, m, reps = 2.0, 0.3, 5, 4000
+
+    def expected(loc, sign):  # E[-log sigmoid(sign (a x + b))], x ~ N(loc, 0.5^2)
+        f = lambda x: -mot.log_sigmoid(sign * (a * x + b)) * stats.norm.pdf(x, loc, 0.5)  # noqa: E731
+        return integrate.quad(f, loc - 12, loc + 12)[0]
+
+    population = expected(2.0, 1) + expected(-1.0, -1)
     rng = np.random.default_rng(1)
+    for n in (m, 50):
+        real = a * rng.normal(2.0, 0.5, (reps, m)) + b
+        fake = a * rng.normal(-1.0, 0.5, (reps, n)) + b
+        losses = np.array([mot.discriminator_loss(r, f) for r, f in zip(real, fake, strict=True)])
+        assert abs(losses.mean() - population) < 5 * losses.std() / np.sqrt(reps), n
+        if n != m:  # the sum over n fakes divided by m is off by (n/m - 1) times the fake term
+            mixed = -(mot.log_sigmoid(real).mean(axis=1) + mot.log_sigmoid(-fake).sum(axis=1) / m)
+            assert abs(mixed.mean() - population) > 20 * mixed.std() / np.sqrt(reps)
+    # and a repeated fake batch gives the same loss: the fake term is an average, not a sum
     real, fake = rng.normal(size=5), rng.normal(size=5)
     assert np.isclose(mot.discriminator_loss(real, fake), mot.discriminator_loss(real, np.tile(fake, 10)))
-    mixed = -(mot.log_sigmoid(real).mean() + mot.log_sigmoid(-np.tile(fake, 10)).sum() / real.size)
-    assert not np.isclose(mixed, mot.discriminator_loss(real, fake))
 
 
 def test_continuous_generator_is_differentiable():

@@ -1,6 +1,7 @@
 """Slide errata of notebooks/06_vae.ipynb: each test proves one correction (see ERRATA.md)."""
 
 import numpy as np
+import pytest
 import sympy as sp
 
 from lectures_lib.kl import (
@@ -89,3 +90,19 @@ def test_e06_6_likelihood_factor_is_the_decoder_and_the_prior_is_n01():
     assert np.abs(lik * prior / (lik * prior).sum() / dz - exact).max() < 1e-8
     assert np.abs(lik / lik.sum() / dz - exact).max() > 0.1  # without the N(0, 1) factor: wrong posterior
     assert gaussian_kl(mean, log_var) > 0  # and the posterior is not N(0, 1) either
+
+
+def test_e06_7_k_is_the_dimension_and_the_prior_is_n_0_i():
+    # slide: KL[N(mu(X), Sigma(X)) || N(0, 1)] = 1/2 (tr Sigma + mu^T mu - k - log det Sigma), then sum_k
+    d = 3
+    mu, var = np.array([0.3, -0.5, 1.2]), np.array([0.5, 2.0, 1.3])
+    cov = sp.diag(*[sp.Float(v) for v in var])
+    joint = float(S.mvn_kl_formula(sp.Matrix(mu), cov, sp.zeros(d, 1), sp.eye(d)))  # prior N(0, I_d)
+    # N(0, I_d) is d independent N(0, 1) factors: the KL is the sum of the per-coordinate KLs
+    assert gaussian_kl(mu, np.log(var)).sum() == pytest.approx(joint, rel=1e-12)
+    # the "k" outside the sums is the dimension d
+    assert 0.5 * (var.sum() + mu @ mu - d - np.log(var).sum()) == pytest.approx(joint, rel=1e-12)
+    # read with k the summation index it is sum_k k = d (d + 1) / 2, and the KL is off by 1.5 here
+    k = sp.Symbol("k", integer=True, positive=True)
+    clash = 0.5 * (var.sum() + mu @ mu - float(sp.summation(k, (k, 1, d))) - np.log(var).sum())
+    assert clash == pytest.approx(joint - 1.5, rel=1e-12)

@@ -6,6 +6,7 @@ import sympy as sp
 from scipy import integrate
 
 from lectures_lib.concrete import concrete_log_prob, gumbel_softmax_backward
+from lectures_lib.gumbel import softmax
 from lectures_lib.symbolic import concrete as sc
 from lectures_lib.symbolic.core import residual
 
@@ -18,8 +19,19 @@ def test_binary_relaxed_sample_is_a_sigmoid():
 def test_temperature_limits():
     limits = sc.temperature_limits_binary()
     assert [eq.rhs for eq in limits] == [1, 0, sp.Rational(1, 2)]
-    for eq in limits:  # the displayed Limit evaluates to the displayed value
-        assert sp.simplify(eq.lhs.doit() - eq.rhs) == 0
+    # each limit is taken of the relaxed sample itself: softmax(z / tau)_1 with z_1 - z_2 = +-d,
+    # written from exp(z_k / tau) here, independently of the library's sigmoid
+    d = next(iter(limits[0].lhs.free_symbols - {sc.tau}))
+    y1 = sp.exp(sc.z1 / sc.tau) / (sp.exp(sc.z1 / sc.tau) + sp.exp(sc.z2 / sc.tau))
+    signs, points = [1, -1, 1], [0, 0, sp.oo]
+    for eq, sign, point in zip(limits, signs, points, strict=True):
+        expr, var, at, direction = eq.lhs.args
+        assert (var, at) == (sc.tau, point) and str(direction) == ("+" if point == 0 else "-")
+        assert residual(expr, y1.subs(sc.z1, sc.z2 + sign * d)) == 0
+    # and the values, numerically, at a small and a large temperature (d = 0.7)
+    f = sp.lambdify((sc.z1, sc.z2, sc.tau), y1, "numpy")
+    assert f(0.7, 0.0, 0.01) > 1 - 1e-12 and f(0.0, 0.7, 0.01) < 1e-12
+    assert abs(f(0.7, 0.0, 1e4) - 0.5) < 1e-4
 
 
 def test_gumbel_noise_density():
@@ -52,7 +64,24 @@ def test_binary_concrete_density_from_first_principles():
 
 
 def test_binary_normalisation_is_one():
-    assert sc.binary_normalisation().rhs == 1
+    norm = sc.binary_normalisation()
+    assert norm.rhs == 1
+    # the integrand is the derived K = 2 density on the simplex, moved to s = logit(x_1): integrating
+    # that density over x_1 in (0, 1) by quadrature gives 1 too, and so does the displayed integrand over s
+    chain, _, _ = sc.binary_concrete_density()
+    p = sp.lambdify((sc.x1, sc.x2, sc.mu1, sc.mu2, sc.tau), chain.lines[-1], "numpy")
+    p_s = sp.lambdify((sc.s, sc.mu1, sc.mu2, sc.tau), norm.lhs.function, "numpy")
+    assert norm.lhs.limits == ((sc.s, -sp.oo, sp.oo),)
+    for (m1, m2), tau in [((0.3, -1.0), 0.4), ((2.0, 0.0), 1.7), ((0.0, 0.5), 1.0)]:
+        total, _ = integrate.quad(lambda x, *q: p(x, 1 - x, *q), 0, 1, args=(m1, m2, tau), epsabs=1e-12, limit=200)
+        assert abs(total - 1) < 1e-8
+        # tails beyond |s| = 150 hold less than e^-60
+        total_s, _ = integrate.quad(p_s, -150, 150, args=(m1, m2, tau), epsabs=1e-12, limit=200)
+        assert abs(total_s - 1) < 1e-8
+        # p_S(s) = p(sigmoid(s)) sigmoid'(s) at a few points
+        for v in (-2.0, 0.3, 1.5):
+            x = 1 / (1 + np.exp(-v))
+            assert p_s(v, m1, m2, tau) == pytest.approx(p(x, 1 - x, m1, m2, tau) * x * (1 - x), rel=1e-12)
 
 
 @pytest.mark.parametrize("K", [2, 3, 4])
@@ -71,10 +100,14 @@ def test_tau_one_density(K):
 
 
 def test_softmax_map_and_relaxed_sample_formula():
-    correct, slide = sc.softmax_map(3)
+    correct, slide, clash = sc.softmax_map(3)
     assert sp.simplify(sum(correct)) == 1
     xs = sp.symbols("x_1:4", positive=True)
-    assert all(sp.diff(f, x) == 0 for f in slide for x in xs)
+    # the corrected map is softmax(x / tau), numerically, against the library's softmax
+    x, tau = np.array([0.3, -1.2, 0.8]), 0.7
+    got = np.array(sp.lambdify((xs, sc.tau), correct, "numpy")(tuple(x), tau), dtype=float)
+    np.testing.assert_allclose(got, softmax(x / tau), rtol=1e-12)
+    assert all(f.has(xi) for f in slide for xi in xs) and clash == [sp.Rational(1, 3)] * 3
     right, wrong = sc.relaxed_sample_formula(3)
     assert all(f.has(sc.tau) for f in right)
     assert not any(sp.simplify(f).has(sc.tau) for f in wrong)

@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 import sympy as sp
+from scipy import stats
 
 from lectures_lib.kl import gaussian_kl
 from lectures_lib.symbolic import vae as S
@@ -78,6 +79,20 @@ def test_linear_gaussian_identity_log_px_equals_elbo_plus_kl():
     assert sp.simplify(model["log_evidence"] - model["elbo"] - model["gap_kl"]) == 0
     at_posterior = model["elbo"].subs({S.m_q: model["posterior_mean"], S.v_q: model["posterior_var"]})
     assert sp.simplify(sp.expand_log(at_posterior - model["log_evidence"], force=True)) == 0
+    # against scipy, not against log_normal itself: log N(x; 0, w^2 + s^2) and the posterior N(m*, v*)
+    point = {S.x_obs: 1.5, S.w: 2.0, S.s: 0.7}
+    assert float(model["log_evidence"].subs(point)) == pytest.approx(
+        stats.norm.logpdf(1.5, 0, np.sqrt(2.0**2 + 0.7**2)), rel=1e-12)
+    v_post = 1 / (1 + 2.0**2 / 0.7**2)
+    assert float(model["posterior_var"].subs(point)) == pytest.approx(v_post, rel=1e-12)
+    assert float(model["posterior_mean"].subs(point)) == pytest.approx(v_post * 2.0 * 1.5 / 0.7**2, rel=1e-12)
+
+
+def test_log_normal_against_scipy():
+    t, m, v = sp.symbols("t m v", positive=True)
+    f = sp.lambdify((t, m, v), S.log_normal(t, m, v), "numpy")
+    for args in [(0.3, 1.0, 2.0), (2.5, -1.0, 0.1)]:
+        assert f(*args) == pytest.approx(stats.norm.logpdf(args[0], args[1], np.sqrt(args[2])), rel=1e-12)
 
 
 def test_vae_gradient_rules():

@@ -145,18 +145,30 @@ def binary_concrete_density() -> tuple[Chain, sp.Expr, sp.Expr]:
 
 
 def binary_normalisation() -> sp.Eq:
-    """``int_0^1 p(x_1) dx_1 = int p_S(s) ds = F_S(oo) - F_S(-oo)`` with ``F_S(s) = sigmoid(tau s - a)``.
+    """The derived K = 2 density integrates to 1: ``int_0^1 p(x_1) dx_1 = int p_S(s) ds = 1``.
 
     Introduced in notebooks/07_gumbel_softmax.ipynb (section 3).
+
+    Returns
+    -------
+    sympy.Eq
+        ``Integral(p_S(s), (s, -oo, oo)) = F(oo) - F(-oo)``.  ``p_S`` is the last line of
+        :func:`binary_concrete_density` on the simplex (``x_2 = 1 - x_1``) after the substitution
+        ``x_1 = sigmoid(s)``, ``dx_1 = sigmoid'(s) ds`` (``s`` from ``-oo`` to ``oo`` as ``x_1``
+        goes from 0 to 1); ``F`` is the antiderivative SymPy finds, and the right side its limits.
 
     Examples
     --------
     >>> binary_normalisation().rhs
     1
     """
-    F = _sigmoid(tau * s - (mu1 - mu2))
+    density = binary_concrete_density()[0].lines[-1].subs(x2, 1 - x1)
+    x1_of_s = _sigmoid(s)
+    # p_S(s) = p(x_1(s)) dx_1/ds: the derived density, not a hand-typed one
+    p_s = sp.simplify(density.subs(x1, x1_of_s) * sp.diff(x1_of_s, s))
+    F = sp.integrate(p_s, s)
     total = sp.limit(F, s, sp.oo) - sp.limit(F, s, -sp.oo)
-    return sp.Eq(sp.Limit(F, s, sp.oo) - sp.Limit(F, s, -sp.oo), total)
+    return sp.Eq(sp.Integral(p_s, (s, -sp.oo, sp.oo)), sp.simplify(total))
 
 
 def _symbols(K: int):
@@ -232,27 +244,33 @@ def concrete_density_tau_one(K: int) -> tuple[Chain, sp.Expr]:
     return Chain(f"K = {K}, τ = 1", lines, notes), slide
 
 
-def softmax_map(K: int) -> tuple[list[sp.Expr], list[sp.Expr]]:
-    """The softmax map ``f_tau(x)_k`` as it should be, and as the slide writes it (erratum E07.2).
+def softmax_map(K: int) -> tuple[list[sp.Expr], list[sp.Expr], list[sp.Expr]]:
+    """The softmax map ``f_tau(x)_k``: as it should be, as the slide writes it, and with its index clash (E07.2).
 
     Introduced in notebooks/07_gumbel_softmax.ipynb (slide "Back to the Gumbel-max trick (2)").
 
     Returns
     -------
-    (correct, slide)
-        ``exp(x_k / tau) / sum_i exp(x_i / tau)`` for ``k = 1..K`` (a function of its argument
-        ``x``), and the slide's ``exp(mu_k / tau) / sum exp(mu_i / tau)``, which never uses ``x``.
+    (correct, slide, clash)
+        ``exp(x_k / tau) / sum_i exp(x_i / tau)`` for ``k = 1..K``; the slide's
+        ``exp(mu_k / tau) / sum exp(mu_k / tau)`` with ``mu_k = mu_k(x_k)`` (an undefined function of
+        ``x_k``, as the slide says: ``x`` does enter); and the slide's denominator read with the free
+        ``k`` in place of its summation index, ``sum_{k=1}^K exp(mu_k / tau) = K exp(mu_k / tau)``.
 
     Examples
     --------
-    >>> correct, slide = softmax_map(2)
-    >>> sp.simplify(sum(correct)), slide[0].has(sp.Symbol("x_1", positive=True))
-    (1, False)
+    >>> correct, slide, clash = softmax_map(2)
+    >>> sp.simplify(sum(correct)), slide[0].has(sp.Symbol("x_1", positive=True)), clash[0]
+    (1, True, 1/2)
     """
-    xs, mus = _symbols(K)
+    xs, _ = _symbols(K)
     correct = [sp.exp(xk / tau) / sum(sp.exp(xi / tau) for xi in xs) for xk in xs]
+    # mu_k == mu_k(x_k): each score is some function of its own coordinate
+    mus = [sp.Function(f"mu_{k}")(x) for k, x in enumerate(xs, start=1)]
     slide = [sp.exp(mk / tau) / sum(sp.exp(mi / tau) for mi in mus) for mk in mus]
-    return correct, slide
+    # the printed sum_{k=1}^K with the free k: K copies of the numerator's own term
+    clash = [sp.exp(mk / tau) / sp.Sum(sp.exp(mk / tau), (sp.Dummy("k"), 1, K)).doit() for mk in mus]
+    return correct, slide, clash
 
 
 def relaxed_sample_formula(K: int) -> tuple[list[sp.Expr], list[sp.Expr]]:

@@ -117,6 +117,23 @@ class Chain:
     notes: list[str] = field(default_factory=list)
 
     def check(self, *, numeric_fallback: bool = True) -> list[StepCheck]:
+        """One :class:`StepCheck` per ``=``.
+
+        Displaying a chain checks it again (``_repr_latex_``), and simplification is slow, so the
+        result is remembered for the key :meth:`_cache_key` gives (the lines, and whatever else a
+        subclass's check reads); changing a line, or anything in that key, checks afresh.
+        """
+        key = (self._cache_key(), numeric_fallback)
+        cached = self.__dict__.get("_checked")
+        if cached is None or cached[0] != key:
+            self._checked = (key, self._check(numeric_fallback))
+        return list(self._checked[1])
+
+    def _cache_key(self) -> tuple:
+        """What :meth:`_check`'s answer depends on; subclasses add the fields their checks read."""
+        return tuple(self.lines)
+
+    def _check(self, numeric_fallback: bool) -> list[StepCheck]:
         out = []
         for i in range(1, len(self.lines)):
             r = residual(self.lines[i - 1], self.lines[i])

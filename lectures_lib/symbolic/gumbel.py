@@ -172,14 +172,9 @@ class RuleChain(Chain):
     """
 
     rules: dict[int, tuple] = field(default_factory=dict)
-    _cache: dict = field(default_factory=dict, repr=False, compare=False)
 
-    def check(self, *, numeric_fallback: bool = True) -> list[StepCheck]:
-        # displaying a chain checks it again: remember the answer for these exact lines and rules
-        key = (tuple(self.lines), tuple(sorted(self.rules.items())), numeric_fallback)
-        if key not in self._cache:
-            self._cache[key] = self._check(numeric_fallback)
-        return self._cache[key]
+    def _cache_key(self) -> tuple:
+        return tuple(self.lines), tuple(sorted(self.rules.items()))
 
     def _check(self, numeric_fallback: bool) -> list[StepCheck]:
         out = []

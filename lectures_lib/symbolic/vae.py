@@ -205,8 +205,9 @@ def mvn_kl_lines(d: int = 2) -> list[tuple[str, sp.Expr]]:
     """The slide "KL between two Gaussian distributions" for general ``d``-dimensional Gaussians.
 
     Returns ``(latex, expr)`` per line: the line as displayed (corrected where the slide is
-    wrong, see E06.2) and the same line written out with explicit symbolic ``d x d`` matrices
-    ``Sigma_i = L_i L_i^T`` (any positive-definite matrix has this form), so that consecutive lines
+    wrong: ``tr{I_d} = d`` for the slide's ``tr{I_sigma}``, erratum E06.3) and the same line
+    written out with explicit symbolic ``d x d`` matrices ``Sigma_i = L_i L_i^T`` (any
+    positive-definite matrix has this form), so that consecutive lines
     can be compared with ``simplify``.  Line 0 is the definition ``E_{x~N1}[log N1(x) - log N2(x)]``.
     """
     if not isinstance(d, int) or not 1 <= d <= 3:
@@ -261,7 +262,8 @@ def diagonal_kl_chain(d: int = 3) -> Chain:
     """The slide's last four lines with ``Sigma(X) = diag(sigma_1^2, ..., sigma_d^2)``, ``mu_2 = 0``, ``Sigma_2 = I``.
 
     Line 0 is :func:`mvn_kl_formula` with those substitutions; the sums run over the diagonal
-    entries ``sigma_k^2`` (the slide writes ``Sigma(X)`` inside them, erratum E06.4).
+    entries ``sigma_k^2`` (the slide writes ``Sigma(X)`` inside them, erratum E06.5); ``mu_2 = 0``, not
+    the slide's ``mu_2 = 1``, is erratum E06.4.
     """
     mu = sp.Matrix(sp.symbols(f"mu_1:{d + 1}", real=True))
     var = sp.symbols(f"sigma_1:{d + 1}", positive=True)
