@@ -309,8 +309,11 @@ class LabSession:
     ``keep`` stay open for the slider tests; the others are closed (their kernels idle until the server stops).
     """
 
-    def __init__(self, context, server: Server, names: list[str], keep: set[str], screenshots: Path = SCREENSHOTS):
+    def __init__(self, context, server: Server, names: list[str], keep: set[str], screenshots: Path = SCREENSHOTS,
+                 parallel: int = PARALLEL_PAGES, prefetch: bool = True):
         self.context, self.server, self.keep, self.screenshots = context, server, keep, screenshots
+        # prefetch: open the next notebook (page and kernel) while ``parallel`` others run
+        self.parallel, self.prefetch = parallel, prefetch
         self.queue = sorted(names, key=_expected_seconds, reverse=True)
         self.running: dict[str, LabRun] = {}  # stage 'opening' (page and kernel loading) or 'running'
         self.done: dict[str, LabRun] = {}
@@ -319,7 +322,7 @@ class LabSession:
         return sum(r.stage == stage for r in self.running.values())
 
     def _fill(self, wanted: str | None = None) -> None:
-        while self.queue and self._stage_count("opening") < 1 and len(self.running) < PARALLEL_PAGES + 1:
+        while self.queue and self._stage_count("opening") < 1 and len(self.running) < self.parallel + self.prefetch:
             self._start(self.queue.pop(self.queue.index(wanted) if wanted in self.queue and not self.running
                                        else 0))
 
@@ -358,7 +361,7 @@ class LabSession:
 
     def _poll(self) -> None:
         for name, run in list(self.running.items()):
-            if self._stage_count("running") >= PARALLEL_PAGES and run.stage == "opening":
+            if self._stage_count("running") >= self.parallel and run.stage == "opening":
                 continue  # loaded and waiting for a free lane
             try:
                 run.state = run.page.evaluate(_RUN_STATE_JS)

@@ -1,5 +1,5 @@
 """Fixtures of the JupyterLite tests: the built site (``make lite``) on 127.0.0.1, headless Chromium with
-every request recorded, and every notebook run in the in-browser kernel (Pyodide), two at a time.
+every request recorded, and every notebook run in the in-browser kernel (Pyodide), one at a time.
 
 Without a built site or a browser the tests are skipped on a laptop (with the command to run) and FAIL in
 CI (``CI=true``), where ``make test`` builds the site first.
@@ -77,8 +77,10 @@ def lite_context(lite_browser):
 @pytest.fixture(scope="session")
 def lite_runs(lite_context, lite_server):
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    # One notebook at a time: a JupyterLite kernel does not start while another page's kernel is busy
+    # (seen in Chromium 156 with JupyterLite 0.5), so the next page is opened only when the last one is done.
     session = LabSession(lite_context, lite_server, lite_server.names, keep=set(lite_server.names),
-                         screenshots=SCREENSHOTS)
+                         screenshots=SCREENSHOTS, parallel=1, prefetch=False)
     start = time.monotonic()
     yield session
     record_timing("lite_run_all_wall_s", round(time.monotonic() - start, 1))

@@ -1,7 +1,7 @@
 """The zero-install lecture (``make lite``): every notebook runs in the browser's own Python (Pyodide),
 its demos react to the keyboard, and the page asks no host but the one that serves it.
 
-The runs happen in the ``lite_runs`` fixture (two notebooks at a time, through Run ▸ Run All Cells);
+The runs happen in the ``lite_runs`` fixture (one notebook at a time, through Run ▸ Run All Cells);
 screenshots land in ``build/screenshots/lite/``.
 """
 
@@ -94,7 +94,7 @@ def test_notebook_runs_in_the_browser(lite_runs, lite_notebook):
         {"failure": run.failure, "errors": run.errors, "math_errors": run.math_errors, "state": run.state,
          "seconds": run.seconds, "phases": run.phases, "clicks": run.clicks}, indent=1, default=str))
     print(f"\n{lite_notebook}: opened in {run.phases.get('open')} s, Run All took {run.seconds:.1f} s in Pyodide "
-          f"(2 notebooks at a time); screenshot {run.screenshot}")
+          f"(one notebook at a time); screenshot {run.screenshot}")
     assert run.failure is None, run.failure
     assert not run.errors, f"{lite_notebook} shows error output in JupyterLite:\n" + "\n---\n".join(run.errors)
     state = run.state
