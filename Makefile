@@ -41,7 +41,7 @@ stripped: $(STAMP)
 	$(BIN)/nbstripout --verify $(NOTEBOOKS)
 
 unit: $(STAMP)
-	$(BIN)/python -m pytest -q -n 2 tests lectures_lib --doctest-modules --ignore=tests/browser
+	$(BIN)/python -m pytest -q -n 2 tests lectures_lib --doctest-modules --ignore=tests/browser --ignore=tests/lite
 
 notebooks: $(STAMP)
 	@test -n "$(NOTEBOOKS)" || { echo "no notebooks found in notebooks/"; exit 1; }

@@ -10,7 +10,7 @@ Figures (targets from the issue in brackets):
   the first time after it started, i.e. Python, the kernel and its packages are loaded [<= 20 s];
 * Run All on a freshly opened notebook (a fresh kernel, so restart-and-run-all), each notebook alone
   [03 <= 45 s, none > 120 s];
-* slider key press -> new figure painted, median over 12 presses, every demo of 02, 03, 05, 07 [<= 250 ms].
+* slider moved (by the mouse) -> new figure painted, median over 12 moves, every demo of 02, 03, 05, 07 [<= 250 ms].
 
 There is no reference to divide by (no other in-browser version of these notebooks exists); the same
 figures for the server kernel are printed by ``make browser`` (``build/browser-timings.json``), so the
@@ -68,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--notebooks", nargs="*", help="two-digit prefixes (default: all)")
     parser.add_argument("--repeat", type=int, default=3, help="cold opens to take the median of")
-    parser.add_argument("--steps", type=int, default=12, help="slider key presses per demo")
+    parser.add_argument("--steps", type=int, default=12, help="slider moves per demo")
     args = parser.parse_args(argv)
     if not (SITE / "index.html").exists():
         print("build/lite is missing: run make lite first", file=sys.stderr)

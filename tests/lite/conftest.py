@@ -77,8 +77,8 @@ def lite_context(lite_browser):
 @pytest.fixture(scope="session")
 def lite_runs(lite_context, lite_server):
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    # One notebook at a time: a JupyterLite kernel does not start while another page's kernel is busy
-    # (seen in Chromium 156 with JupyterLite 0.5), so the next page is opened only when the last one is done.
+    # One notebook at a time, each page closed by its test: with more than two JupyterLite kernels alive in
+    # one browser a new one did not start (Chromium 156, JupyterLite 0.5).
     session = LabSession(lite_context, lite_server, lite_server.names, keep=set(lite_server.names),
                          screenshots=SCREENSHOTS, parallel=1, prefetch=False)
     start = time.monotonic()

@@ -73,14 +73,12 @@ MARK_DEMOS_JS = """() => {
   return boxes.length;
 }"""
 
-# Times each key press on the demo's first slider and each new figure (src changed, decoded, painted).
+# Times each new figure (src changed, decoded, painted); ``nudge_slider`` records when each move began.
 OBSERVE_JS = """(id) => {
   const box = document.querySelector(`[data-demo="${id}"]`);
   const img = box.querySelector('img.widget-image');
-  const handle = box.querySelector('.widget-slider .noUi-handle');
   const log = window.__latency = window.__latency || {};
   log[id] = {down: [], shown: []};
-  handle.addEventListener('keydown', () => log[id].down.push(performance.now()), {capture: true});
   new MutationObserver(() => {
     img.decode().catch(() => null).then(() => requestAnimationFrame(() => log[id].shown.push(performance.now())));
   }).observe(img, {attributes: true, attributeFilter: ['src']});
@@ -97,25 +95,35 @@ STATE_JS = """(id) => {
 }"""
 
 
-def press_slider(page, demo_id: str, direction: str) -> str:
-    """One arrow key on the demo's first slider, turning round at either end; returns the direction used."""
+def nudge_slider(page, demo_id: str, direction: int) -> int:
+    """Drag the demo's first slider by a twentieth of its track (``direction`` +1 right, -1 left), with the
+    mouse as a student would; turns round at either end and returns the direction used.
+
+    The mouse, not the arrow keys: in JupyterLite's JupyterLab 4.3 the notebook takes the keyboard focus
+    back from a slider handle, so a key press reaches the notebook instead of the slider.
+    """
     state = page.evaluate(STATE_JS, demo_id)
-    if direction == "ArrowRight" and state["now"] >= state["max"] - 1e-9:
-        direction = "ArrowLeft"
-    elif direction == "ArrowLeft" and state["now"] <= state["min"] + 1e-9:
-        direction = "ArrowRight"
-    page.locator(f'[data-demo="{demo_id}"] .widget-slider .noUi-handle').first.press(direction)
+    if direction > 0 and state["now"] >= state["max"] - 1e-9 or direction < 0 and state["now"] <= state["min"] + 1e-9:
+        direction = -direction
+    demo = page.locator(f'[data-demo="{demo_id}"] .widget-slider').first
+    track, handle = demo.locator(".noUi-base").first.bounding_box(), demo.locator(".noUi-handle").first.bounding_box()
+    x, y = handle["x"] + handle["width"] / 2, handle["y"] + handle["height"] / 2
+    page.mouse.move(x, y)
+    page.evaluate(f"(window.__latency || {{}})['{demo_id}']?.down.push(performance.now())")
+    page.mouse.down()
+    page.mouse.move(x + direction * max(track["width"] / 20, 6), y)
+    page.mouse.up()
     return direction
 
 
 def slider_latencies(page, demo_id: str, steps: int, timeout_ms: int = 30_000) -> list[float]:
-    """Milliseconds from each of ``steps`` key presses to the new figure on screen."""
+    """Milliseconds from each of ``steps`` slider moves to the new figure on screen."""
     page.locator(f'[data-demo="{demo_id}"]').scroll_into_view_if_needed()
     page.evaluate(OBSERVE_JS, demo_id)
     start = page.evaluate(STATE_JS, demo_id)
-    direction = "ArrowLeft" if start["now"] > (start["min"] + start["max"]) / 2 else "ArrowRight"
+    direction = -1 if start["now"] > (start["min"] + start["max"]) / 2 else 1
     for i in range(steps):
-        direction = press_slider(page, demo_id, direction)
+        direction = nudge_slider(page, demo_id, direction)
         page.wait_for_function(f"window.__latency['{demo_id}'].shown.length > {i}", timeout=timeout_ms)
         page.wait_for_timeout(60)  # let a late message land before the next step
     log = page.evaluate(f"window.__latency['{demo_id}']")

@@ -66,13 +66,15 @@ def bwrap_command(notebook_fd: int, name: str, *, tmp_mb: int = 64) -> list[str]
         if (Path("/etc") / name_).exists():
             cmd += ["--ro-bind", f"/etc/{name_}", f"/etc/{name_}"]
     python = interpreter()
+    home = "/home/student"
+    # The empty /tmp and /home first: a checkout (and its venv) that lies under /tmp or /home is bound on top
+    # of them below, read-only, instead of being hidden by them.
+    cmd += ["--size", str(tmp_mb * MiB), "--tmpfs", "/tmp", "--size", str(tmp_mb * MiB), "--tmpfs", "/home"]
     for folder in {sys.prefix, *site_folders()}:  # the virtual environment with numpy, scipy, sympy
         if not any(Path(folder).is_relative_to(p) for p in ("/usr", "/etc")):
             cmd += ["--ro-bind", folder, folder]
     cmd += ["--ro-bind", str(ROOT / "lectures_lib"), str(ROOT / "lectures_lib")]
-    home = "/home/student"
-    cmd += ["--size", str(tmp_mb * MiB), "--tmpfs", "/tmp", "--size", str(tmp_mb * MiB), "--tmpfs", "/home",
-            "--dir", home, "--ro-bind-data", str(notebook_fd), f"{home}/{name}", "--chdir", home, "--clearenv"]
+    cmd += ["--dir", home, "--ro-bind-data", str(notebook_fd), f"{home}/{name}", "--chdir", home, "--clearenv"]
     env = {"HOME": home, "TMPDIR": "/tmp", "PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "MPLBACKEND": "Agg",
            "MPLCONFIGDIR": "/tmp", "PYTHONHASHSEED": "0", "PYTHONDONTWRITEBYTECODE": "1",
            "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "MALLOC_ARENA_MAX": "2"}
