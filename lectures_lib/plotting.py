@@ -15,11 +15,15 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-THEORY = "#1b4f9c"  # dark blue: exact formulas
-SAMPLES = "#f28e2b"  # orange: Monte Carlo
-ACCENT = "#d62728"  # red: the slide's erratum, highlighted items
+# The Okabe-Ito palette (Okabe & Ito 2008), distinguishable with every common colour-vision deficiency.
+# Colour is never the only cue: curves differ in line style or marker as well, bars in hatching.
+THEORY = "#0072B2"  # blue: exact formulas
+SAMPLES = "#E69F00"  # orange: Monte Carlo
+ACCENT = "#D55E00"  # vermillion: the slide's erratum, highlighted items
 NEUTRAL = "#7f7f7f"  # grey: guides, reference lines
-CATEGORY_COLORS = ("#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#edc948", "#b07aa1", "#9c755f")
+CATEGORY_COLORS = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#56B4E9", "#F0E442", "#CC79A7", "#000000")
+#: line styles that go with CATEGORY_COLORS, so categories differ without colour too
+CATEGORY_STYLES = ("-", "--", "-.", ":", (0, (5, 1)), (0, (3, 1, 1, 1, 1, 1)), (0, (1, 1)), (0, (8, 2, 2, 2)))
 
 #: rcParams used by every figure (readable at 1280x800 and in a PDF)
 RC = {
@@ -94,7 +98,7 @@ def plot_probs_vs_freqs(probs, freqs, *, ax: Axes | None = None, n: int | None =
     k = np.arange(probs.size)
     ax.bar(k - 0.2, probs, width=0.4, color=THEORY, label=prob_label)
     err = None if n is None else 1.96 * np.sqrt(probs * (1 - probs) / max(n, 1))
-    ax.bar(k + 0.2, freqs, width=0.4, color=SAMPLES, yerr=err, capsize=3,
+    ax.bar(k + 0.2, freqs, width=0.4, color=SAMPLES, yerr=err, capsize=3, hatch="//", edgecolor="white",
            label="empirical frequency" + ("" if n is None else f" ({n:,} draws, 95% band)"))
     ax.set_xticks(k, labels if labels is not None else [str(i + 1) for i in k])
     ax.set_xlabel("category k")
