@@ -10,6 +10,8 @@ frequencies), ``ACCENT`` (the slide's wrong version, a highlighted point), ``NEU
 
 from __future__ import annotations
 
+import re
+
 import matplotlib as mpl
 import numpy as np
 from matplotlib.axes import Axes
@@ -42,8 +44,66 @@ RC = {
 
 
 def use_style() -> None:
-    """Apply the project's rcParams (called by notebooks in their setup cell)."""
+    """Apply the project's rcParams (called by notebooks in their setup cell), and give every inline
+    figure alt text (:func:`figure_alt_text`, stored as the PNG's ``alt`` metadata; the static site uses it)."""
     mpl.rcParams.update(RC)
+    _install_alt_text()
+
+
+def _plain(text: str) -> str:
+    """Mathtext as plain words for a screen reader: ``$\\mu_g$`` -> ``mu_g``."""
+    text = re.sub(r"\\(?:mathrm|mathbb|text|operatorname|mathcal|mathbf)\{([^}]*)\}", r"\1", text)
+    text = re.sub(r"\\([A-Za-z]+)", r"\1", text).replace("$", "")
+    return re.sub(r"[{}]", "", re.sub(r"\s+", " ", text)).strip()
+
+
+def figure_alt_text(fig) -> str:
+    """What a figure shows, in words: its title, then each panel's title and axis labels.
+
+    Examples
+    --------
+    >>> fig = Figure()
+    >>> ax = fig.add_subplot(title="Samples follow the density", xlabel="$x$", ylabel="density")
+    >>> figure_alt_text(fig)
+    'Figure: Samples follow the density (x axis: x; y axis: density).'
+    """
+    parts = []
+    suptitle = fig.get_suptitle() if hasattr(fig, "get_suptitle") else ""
+    if suptitle:
+        parts.append(_plain(suptitle))
+    axes = [ax for ax in fig.axes if ax.get_visible() and ax.axison]
+    for i, ax in enumerate(axes):
+        title = _plain(ax.get_title() or ax.get_title("left") or "")
+        labels = "; ".join(f"{k} axis: {_plain(t)}" for k, t in (("x", ax.get_xlabel()), ("y", ax.get_ylabel())) if t)
+        where = f"panel {i + 1} of {len(axes)}: " if len(axes) > 1 else ""
+        if title or labels:
+            parts.append(where + title + (f" ({labels})" if labels else ""))
+    return "Figure: " + ". ".join(p for p in parts if p) + "." if parts else "Figure."
+
+
+def _install_alt_text() -> None:
+    """In IPython, wrap the PNG formatter of matplotlib figures so each output carries ``alt`` metadata."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return
+    ip = get_ipython()
+    if ip is None:
+        return
+    png = ip.display_formatter.formatters["image/png"]
+    try:
+        original = png.lookup_by_type(Figure)
+    except KeyError:
+        return
+    if getattr(original, "_adds_alt", False):
+        return
+
+    def with_alt(fig):
+        data = original(fig)
+        return (data, {"alt": figure_alt_text(fig)}) if data is not None else None
+
+    with_alt._adds_alt = True
+    png.for_type(Figure, with_alt)
 
 
 def _axes(ax: Axes | None) -> Axes:
