@@ -34,6 +34,7 @@ import re
 import shutil
 import sys
 import time
+import uuid
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
@@ -60,13 +61,25 @@ def notebook_paths(src: Path) -> list[Path]:
 
 def execute(path: Path, timeout: int = 900) -> tuple[nbformat.NotebookNode, float]:
     """Run a notebook from a fresh kernel in its own folder; the widget state is stored in its metadata."""
+    from jupyter_client.manager import KernelManager
+    from jupyter_core.paths import jupyter_runtime_dir
     from nbclient import NotebookClient
 
     nb = nbformat.read(path, as_version=4)
     start = time.perf_counter()
-    client = NotebookClient(nb, timeout=timeout, kernel_name="python3", allow_errors=True,
-                            store_widget_state=True, resources={"metadata": {"path": str(path.parent)}})
-    client.execute()
+    # the kernel talks over local sockets (ipc), not TCP: no "running over TCP without encryption" warning
+    # (its socket files sit next to its connection file in Jupyter's runtime directory, not in the repository)
+    connection = Path(jupyter_runtime_dir()) / f"kernel-site-{uuid.uuid4().hex[:12]}.json"
+    connection.parent.mkdir(parents=True, exist_ok=True)
+    km = KernelManager(kernel_name="python3", transport="ipc", connection_file=str(connection))
+    client = NotebookClient(nb, km=km, timeout=timeout,
+                            kernel_name="python3", allow_errors=True, store_widget_state=True,
+                            resources={"metadata": {"path": str(path.parent)}})
+    try:
+        client.execute()
+    finally:  # a kernel manager passed in is not shut down by nbclient
+        if km.has_kernel:
+            km.shutdown_kernel(now=True)
     return nb, time.perf_counter() - start
 
 
