@@ -237,7 +237,7 @@ def make_logits_demo(rng: np.random.Generator, logits=(1.0, 0.0, -0.5, -1.5), n:
         text = f"N = {n:,} draws. Independent G<sub>i</sub>: χ² p-value = {pval:.3f}, max |freq − p| = {gap:.3f}"
         if shared:
             pval, gap = fit_summary(probs, shared_freqs, n)
-            text += (f". <b style='color:{ACCENT}'>One shared G: p-value = {pval:.1e}, "
+            text += (f". <b style='border-bottom: 3px solid {ACCENT}'>One shared G: p-value = {pval:.1e}, "
                      f"max |freq − p| = {gap:.3f}</b>")
         return text
 

@@ -216,10 +216,13 @@ def make_score_function_demo(rng: np.random.Generator, *, n_estimates: int = 100
         outside = np.mean((d["none"] < HIST_EDGES[0]) | (d["none"] > HIST_EDGES[-1]))
         note = f" ({outside:.0%} off the axis)" if outside > 0.005 else ""
         sep = " &nbsp;|&nbsp; "
+        # the colour as an underline, the text black: coloured text would be too faint to read (WCAG contrast)
+        def key(colour, text):
+            return f"<span style='border-bottom: 3px solid {colour}'>{text}</span>"
         return (f"N = {N}: exact gradient 2μ = <b>{2 * mu:.2f}</b>{sep}"
-                f"<span style='color:{SAMPLES}'>no baseline</span>: mean {d['none'].mean():.2f}, "
+                f"{key(SAMPLES, 'no baseline')}: mean {d['none'].mean():.2f}, "
                 f"std {d['s_none']:.2f}{note}{sep}"
-                f"<span style='color:{BASELINE}'>leave-one-out</span>: mean {d['with_b'].mean():.2f}, "
+                f"{key(BASELINE, 'leave-one-out')}: mean {d['with_b'].mean():.2f}, "
                 f"std {d['s_loo']:.2f}{sep}"
                 f"variance ratio (b = 0) / (leave-one-out) = <b>{(d['s_none'] / d['s_loo']) ** 2:.1f}</b>")
 
