@@ -82,7 +82,12 @@ def figure_alt_text(fig) -> str:
 
 
 def _install_alt_text() -> None:
-    """In IPython, wrap the PNG formatter of matplotlib figures so each output carries ``alt`` metadata."""
+    """In IPython, give every figure output its alt text.
+
+    The PNG carries it as ``alt`` metadata (the static site's template reads it), and a ``text/html`` form,
+    ``<img alt="..." src="data:...">``, carries it for JupyterLab, which prefers HTML to PNG but drops PNG
+    metadata.  The PNG is rendered once for both.
+    """
     try:
         from IPython import get_ipython
     except ImportError:
@@ -90,20 +95,37 @@ def _install_alt_text() -> None:
     ip = get_ipython()
     if ip is None:
         return
-    png = ip.display_formatter.formatters["image/png"]
+    formatters = ip.display_formatter.formatters
     try:
-        original = png.lookup_by_type(Figure)
+        original = formatters["image/png"].lookup_by_type(Figure)
     except KeyError:
         return
     if getattr(original, "_adds_alt", False):
         return
+    cache: dict[int, bytes | None] = {}
+
+    def png(fig):  # one render per display: the HTML formatter runs first and leaves it here
+        return cache.pop(id(fig)) if id(fig) in cache else original(fig)
+
+    def as_html(fig):
+        import base64
+        import html
+
+        cache.clear()
+        cache[id(fig)] = data = original(fig)
+        if data is None:
+            return None
+        raw = data if isinstance(data, bytes) else base64.b64decode(data)
+        return (f'<img src="data:image/png;base64,{base64.b64encode(raw).decode()}" '
+                f'alt="{html.escape(figure_alt_text(fig))}" style="max-width: 100%">')
 
     def with_alt(fig):
-        data = original(fig)
+        data = png(fig)
         return (data, {"alt": figure_alt_text(fig)}) if data is not None else None
 
     with_alt._adds_alt = True
-    png.for_type(Figure, with_alt)
+    formatters["image/png"].for_type(Figure, with_alt)
+    formatters["text/html"].for_type(Figure, as_html)
 
 
 def _axes(ax: Axes | None) -> Axes:
