@@ -98,3 +98,13 @@ grade: $(STAMP)
 
 homework-clean:
 	rm -rf $(HOMEWORK_OUT)
+
+# Slide decks for presenting (reveal.js 4 from npm, served from build/slides/assets; no CDN):
+#   make slides    build/slides/NN_name.slides.html, one per notebook (executed now, offline)
+.PHONY: slides
+slides: $(STAMP) tools/slides/node_modules/reveal.js/dist/reveal.js
+	$(BIN)/python tools/build_slides.py --out build/slides
+
+tools/slides/node_modules/reveal.js/dist/reveal.js: tools/slides/package.json tools/slides/package-lock.json
+	npm ci --prefix tools/slides --no-audit --no-fund --ignore-scripts
+	@touch $@
