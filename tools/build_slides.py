@@ -2,12 +2,14 @@
 
     python tools/build_slides.py                    # execute notebooks/ and write build/slides/
     python tools/build_slides.py --executed DIR     # decks of notebooks already executed (and saved) in DIR
+    python tools/build_slides.py --write-metadata   # store the slide types in the notebooks (live RISE slides)
 
 Each notebook becomes ``build/slides/NN_name.slides.html`` (``jupyter nbconvert --to slides``), with
 reveal.js 4, jQuery and RequireJS copied from ``tools/slides/node_modules`` (``npm ci --prefix tools/slides``,
 which `make slides` runs) and MathJax 2 from Debian's ``libjs-mathjax``: nothing comes from a CDN.
 
-Slide metadata is chosen here, not stored in the notebooks: a ``##`` section starts a slide, every other
+Slide metadata is chosen here (and stored in the notebooks by ``--write-metadata``, so that the RISE
+extension of ``make lab`` presents the same slides live): a ``##`` section starts a slide, every other
 cell is a vertical sub-slide of its section, except cells that continue the previous one (short Markdown,
 a figure's code after its text); test-only cells and worked solutions are skipped.  Slides are 1280 x 720;
 a slide taller than the screen scrolls.  Demos appear as their state after the run (as on the static site).
@@ -124,12 +126,34 @@ def build(out: Path, src: Path, executed: Path | None = None, jobs: int = 2) -> 
     return written
 
 
+def write_metadata(src: Path) -> list[str]:
+    """Store each cell's slide type in the notebooks themselves (JSON kept as it is); returns the changed ones."""
+    import json
+
+    changed = []
+    for path in build_site.notebook_paths(src):
+        text = path.read_text(encoding="utf-8")
+        raw = json.loads(text)
+        kinds = slide_types(nbformat.reads(text, as_version=4))
+        for cell, kind in zip(raw["cells"], kinds, strict=True):
+            cell.setdefault("metadata", {})["slideshow"] = {"slide_type": kind}
+        new = json.dumps(raw, indent=1, ensure_ascii=False) + "\n"
+        if new != text:
+            path.write_text(new, encoding="utf-8")
+            changed.append(path.name)
+    return changed
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--out", type=Path, default=REPO / "build" / "slides")
     parser.add_argument("--notebooks", type=Path, default=REPO / "notebooks")
     parser.add_argument("--executed", type=Path, help="take the executed notebooks from here (no execution)")
+    parser.add_argument("--write-metadata", action="store_true", help="store the slide types in the notebooks")
     args = parser.parse_args(argv)
+    if args.write_metadata:
+        print("build_slides: slide metadata written to", ", ".join(write_metadata(args.notebooks)) or "nothing")
+        return 0
     written = build(args.out, args.notebooks, args.executed)
     print(f"build_slides: {len(written)} decks in {args.out}; open {written[0]}")
     return 0
