@@ -168,7 +168,7 @@ def plot_density_vs_samples(
 
 
 def plot_probs_vs_freqs(probs, freqs, *, ax: Axes | None = None, n: int | None = None,
-                        labels=None, prob_label: str = "softmax(μ)") -> Axes:
+                        labels=None, prob_label: str = "softmax(μ)", hatch: str | None = "//") -> Axes:
     """Bars of exact category probabilities beside empirical frequencies.
 
     With ``n`` (the number of draws) the frequencies get 95% binomial error bars,
@@ -180,7 +180,8 @@ def plot_probs_vs_freqs(probs, freqs, *, ax: Axes | None = None, n: int | None =
     k = np.arange(probs.size)
     ax.bar(k - 0.2, probs, width=0.4, color=THEORY, label=prob_label)
     err = None if n is None else 1.96 * np.sqrt(probs * (1 - probs) / max(n, 1))
-    ax.bar(k + 0.2, freqs, width=0.4, color=SAMPLES, yerr=err, capsize=3, hatch="//", edgecolor="white",
+    # hatching: the sampled bars differ from the exact ones without colour too
+    ax.bar(k + 0.2, freqs, width=0.4, color=SAMPLES, yerr=err, capsize=3, hatch=hatch, edgecolor="white",
            label="empirical frequency" + ("" if n is None else f" ({n:,} draws, 95% band)"))
     ax.set_xticks(k, labels if labels is not None else [str(i + 1) for i in k])
     ax.set_xlabel("category k")
