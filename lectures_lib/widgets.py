@@ -161,10 +161,8 @@ class Demo:
         PIL.Image.frombuffer("RGBA", self._canvas.get_width_height(), self._canvas.buffer_rgba()).save(
             buf, format="png", compress_level=1)
         self.image.value = buf.getvalue()
-        # the image's accessible name (its title attribute): what the figure shows; the summary says the numbers
-        alt = figure_alt_text(self.figure)
-        if self.image.tooltip != alt:
-            self.image.tooltip = alt
+        # what the figure shows, in words (the static site's alt text); the summary under it says the numbers
+        self.alt_text = figure_alt_text(self.figure)
         self.summary.value = text or ""
         self.last_draw_ms = 1e3 * (time.perf_counter() - start)
 
