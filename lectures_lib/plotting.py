@@ -78,7 +78,10 @@ def figure_alt_text(fig) -> str:
         where = f"panel {i + 1} of {len(axes)}: " if len(axes) > 1 else ""
         if title or labels:
             parts.append(where + title + (f" ({labels})" if labels else ""))
-    return "Figure: " + ". ".join(p for p in parts if p) + "." if parts else "Figure."
+    if not parts:  # no titles or labels: say what the legends name, at least
+        names = [_plain(t.get_text()) for ax in axes if ax.get_legend() for t in ax.get_legend().get_texts()]
+        parts.append(f"{len(fig.axes)} panel(s)" + (f" showing {', '.join(names)}" if names else " without titles"))
+    return "Figure: " + ". ".join(p for p in parts if p) + "."
 
 
 def _install_alt_text() -> None:
