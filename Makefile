@@ -17,6 +17,11 @@ NOTEBOOKS := $(sort $(wildcard notebooks/*.ipynb))
 # Servers listen on 127.0.0.1 only and want a token (tests/browser/test_lab_security.py checks `make -n lab`).
 LAB_ARGS := --ServerApp.ip=127.0.0.1 --ServerApp.open_browser=False --ServerApp.root_dir=. $(if $(filter 0,$(shell id -u)),--allow-root)
 APP_ARGS := --no-browser --Voila.ip=127.0.0.1 --Voila.auto_token=True
+# Kernels talk to the server over local sockets (ipc), not TCP: no "running over TCP without encryption"
+# warning per notebook.  The app uses tools/app/lecture (Voila's lab template without CDN stylesheets).
+LAB_ARGS += --KernelManager.transport=ipc
+APP_ARGS += --KernelManager.transport=ipc --template=lecture
+VOILA_TEMPLATE := $(VENV)/share/jupyter/voila/templates/lecture/index.html.j2
 
 env: $(STAMP)
 
@@ -37,8 +42,9 @@ test: lint stripped unit notebooks browser lite-browser
 lint: $(STAMP)
 	$(BIN)/ruff check lectures_lib tests bench notebooks tools
 
+# What git holds is checked, not the working file: a student's saved outputs never fail `make test`.
 stripped: $(STAMP)
-	$(BIN)/nbstripout --verify $(NOTEBOOKS)
+	$(BIN)/python tools/check_stripped.py $(NOTEBOOKS)
 
 unit: $(STAMP)
 	$(BIN)/python -m pytest -q -n 2 tests lectures_lib --doctest-modules --ignore=tests/browser --ignore=tests/lite
@@ -48,7 +54,7 @@ notebooks: $(STAMP)
 	$(BIN)/python -m pytest -q -n 2 --dist loadfile --nbval-lax --nbval-current-env -p no:cacheprovider $(NOTEBOOKS)
 
 # JupyterLab and Voila in headless Chromium (Debian's /usr/bin/chromium); one server for all tests.
-browser: $(STAMP)
+browser: $(STAMP) $(VOILA_TEMPLATE)
 	$(BIN)/python -m pytest -q tests/browser -p no:cacheprovider
 
 # Static HTML of every notebook, executed now (offline), with the lecture map as index: build/site/index.html
@@ -56,7 +62,7 @@ site: $(STAMP)
 	$(BIN)/python tools/build_site.py --out build/site
 
 # The notebooks as apps without code cells (Voila): the tree of notebooks at the URL printed below.
-app: $(STAMP)
+app: $(STAMP) $(VOILA_TEMPLATE)
 	@echo "Serving the notebooks as apps (Voila) on 127.0.0.1 only; open the URL with the token printed below."
 	$(BIN)/voila $(APP_ARGS) notebooks
 
@@ -65,6 +71,9 @@ app: $(STAMP)
 .PHONY: mutants
 mutants: $(STAMP)
 	$(BIN)/python tools/mutants.py
+
+$(VOILA_TEMPLATE): $(STAMP) tools/app/lecture/index.html.j2 tools/app/lecture/conf.json
+	@mkdir -p $(dir $@) && cp tools/app/lecture/index.html.j2 tools/app/lecture/conf.json $(dir $@)
 
 bench: $(STAMP)
 	$(BIN)/python bench/samplers.py
@@ -131,3 +140,13 @@ grade: $(STAMP)
 
 homework-clean:
 	rm -rf $(HOMEWORK_OUT)
+
+# Slide decks for presenting (reveal.js 4 from npm, served from build/slides/assets; no CDN):
+#   make slides    build/slides/NN_name.slides.html, one per notebook (executed now, offline)
+.PHONY: slides
+slides: $(STAMP) tools/slides/node_modules/reveal.js/dist/reveal.js
+	$(BIN)/python tools/build_slides.py --out build/slides
+
+tools/slides/node_modules/reveal.js/dist/reveal.js: tools/slides/package.json tools/slides/package-lock.json
+	npm ci --prefix tools/slides --no-audit --no-fund --ignore-scripts
+	@touch $@

@@ -23,7 +23,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from . import _validate as check
-from .plotting import RC
+from .plotting import RC, figure_alt_text
 
 
 def slider(value: float, min: float, max: float, step: float, description: str, *, integer: bool = False,
@@ -161,8 +161,38 @@ class Demo:
         PIL.Image.frombuffer("RGBA", self._canvas.get_width_height(), self._canvas.buffer_rgba()).save(
             buf, format="png", compress_level=1)
         self.image.value = buf.getvalue()
+        # what the figure shows, in words (the static site's alt text); the summary under it says the numbers
+        self.alt_text = figure_alt_text(self.figure)
         self.summary.value = text or ""
         self.last_draw_ms = 1e3 * (time.perf_counter() - start)
+
+    def check_reacts(self, **values) -> str:
+        """Move the named controls to ``values`` (as a test does), check that the figure and the summary
+        changed, and put the controls back, so the student's demo is left as it was.
+
+        Returns the summary shown at ``values``.  Raises ``ValueError`` for an unknown control and
+        ``AssertionError`` if the demo did not react.
+
+        Examples
+        --------
+        >>> demo = Demo(lambda ax, a: ax.plot([0, a]) and f"a = {a}", {"a": slider(1.0, 0.0, 2.0, 0.5, "a")})
+        >>> demo.check_reacts(a=2.0), demo.sliders["a"].value
+        ('a = 2.0', 1.0)
+        """
+        unknown = sorted(set(values) - set(self.sliders))
+        if not values or unknown:
+            raise ValueError(f"values must name controls among {sorted(self.sliders)}, got {sorted(values)!r}")
+        before, old = (bytes(self.image.value), self.summary.value), {name: self.sliders[name].value for name in values}
+        try:
+            for name, value in values.items():
+                self.sliders[name].value = value
+            seen = (bytes(self.image.value), self.summary.value)
+        finally:
+            for name in reversed(list(values)):
+                self.sliders[name].value = old[name]
+        assert seen[0] != before[0], f"moving {values} did not change the figure"
+        assert seen[1] != before[1], f"moving {values} did not change the summary"
+        return seen[1]
 
     def _ipython_display_(self) -> None:
         from IPython.display import display

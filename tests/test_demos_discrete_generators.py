@@ -49,8 +49,9 @@ def _moves(demo, name, value):
 def test_flip_demo_every_slider_redraws(model, images):
     demo = make_latent_flip_demo(model, images, labels=[3, 1, 4])
     assert _moves(demo, "category", (demo.sliders["category"].value + 1) % 4)
-    assert _moves(demo, "variable", 4) and _moves(demo, "image", 2)
-    assert "image 2 (a 4): z<sub>4</sub>" in demo.summary.value
+    j = (demo.sliders["variable"].value + 1) % 5
+    assert _moves(demo, "variable", j) and _moves(demo, "image", 2)
+    assert f"image 2 (a 4): z<sub>{j}</sub>" in demo.summary.value
     assert np.isfinite(demo.last_draw_ms)
 
 
@@ -65,6 +66,23 @@ def test_flip_demo_reports_the_decoded_change(model, images):
     change = np.abs(model.decode(one_hot(flipped[None], 4)) - model.decode(one_hot(code[None], 4))).mean()
     demo.sliders["category"].value = int(flipped[2])
     assert f"move by {change:.3f} on average" in demo.summary.value
+
+
+def test_flip_demo_opens_on_the_flip_that_changes_the_digit_most(model, images):
+    """Issue 14: the default flip was to the category already in the code ("0 of 64 pixels")."""
+    demo = make_latent_flip_demo(model, images)
+    code = model.encode(images[:1]).argmax(-1)[0]
+    j, k = demo.sliders["variable"].value, demo.sliders["category"].value
+    assert k != code[j]
+    base = model.decode(one_hot(code[None], 4))
+    changes = {}
+    for jj in range(5):
+        for kk in range(4):
+            flipped = code.copy()
+            flipped[jj] = kk
+            changes[jj, kk] = np.abs(model.decode(one_hot(flipped[None], 4)) - base).mean()
+    assert changes[j, k] == max(changes.values()) > 0
+    assert f"move by {changes[j, k]:.3f} on average" in demo.summary.value
 
 
 def test_flip_demo_play_runs_over_the_categories(model, images):

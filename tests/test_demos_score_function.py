@@ -75,3 +75,23 @@ def test_builder_validates_arguments(kwargs, name):
     args = {"rng": np.random.default_rng(0), **kwargs}
     with pytest.raises(ValueError, match=name):
         make_score_function_demo(**args)
+
+
+def test_histograms_fit_their_frame_and_the_y_axis_has_numbers():
+    """Issue 14: the leave-one-out histogram was cut off at the top, and the left panel had no y tick labels."""
+    demo = make_score_function_demo(np.random.default_rng(0))
+    for N in (2, 10):
+        demo.sliders["N"].value = N
+        for c in (-10.0, 10.0):
+            demo.sliders["c"].value = c
+            for mu in np.arange(-3.0, 3.01, 0.5):
+                demo.sliders["mu"].value = mu
+                art = {a.get_gid(): a for a in demo._moving}
+                top = max(art["hist_loo"].get_ydata().max(), art["hist_none"].get_paths()[0].vertices[:, 1].max())
+                assert top <= 1.0, (N, c, mu, top)
+    labels = [t.get_text() for t in demo.axes[0].get_yticklabels()]
+    assert labels[0] == "0" and all(labels), labels
+    # no two legend entries look the same (colour and line style)
+    lines = [h for h in demo.axes[0].figure.legends[0].legend_handles if hasattr(h, "get_color")]
+    styles = [(h.get_color(), str(h.get_linestyle())) for h in lines]
+    assert len(styles) == len(set(styles)), styles

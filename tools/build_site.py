@@ -34,6 +34,7 @@ import re
 import shutil
 import sys
 import time
+import uuid
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
@@ -44,6 +45,7 @@ SITE_DIR = Path(__file__).resolve().parent / "site"
 TEMPLATE = "lecture"
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
+TEST_ONLY = "test-only"  # the tag of cells that exist only for the tests (hidden in JupyterLab, left out here)
 MATHJAX_CONFIG = "TeX-AMS_CHTML-full,Safe"
 MATHJAX_CDN = f"https://cdnjs.cloudflare.com/ajax/libs/mathjax/2.7.7/latest.js?config={MATHJAX_CONFIG}"
 MATHJAX_DIRS = ("/usr/share/javascript/mathjax", "/usr/share/mathjax", "/usr/share/nodejs/mathjax2")
@@ -59,13 +61,25 @@ def notebook_paths(src: Path) -> list[Path]:
 
 def execute(path: Path, timeout: int = 900) -> tuple[nbformat.NotebookNode, float]:
     """Run a notebook from a fresh kernel in its own folder; the widget state is stored in its metadata."""
+    from jupyter_client.manager import KernelManager
+    from jupyter_core.paths import jupyter_runtime_dir
     from nbclient import NotebookClient
 
     nb = nbformat.read(path, as_version=4)
     start = time.perf_counter()
-    client = NotebookClient(nb, timeout=timeout, kernel_name="python3", allow_errors=True,
-                            store_widget_state=True, resources={"metadata": {"path": str(path.parent)}})
-    client.execute()
+    # the kernel talks over local sockets (ipc), not TCP: no "running over TCP without encryption" warning
+    # (its socket files sit next to its connection file in Jupyter's runtime directory, not in the repository)
+    connection = Path(jupyter_runtime_dir()) / f"kernel-site-{uuid.uuid4().hex[:12]}.json"
+    connection.parent.mkdir(parents=True, exist_ok=True)
+    km = KernelManager(kernel_name="python3", transport="ipc", connection_file=str(connection))
+    client = NotebookClient(nb, km=km, timeout=timeout,
+                            kernel_name="python3", allow_errors=True, store_widget_state=True,
+                            resources={"metadata": {"path": str(path.parent)}})
+    try:
+        client.execute()
+    finally:  # a kernel manager passed in is not shut down by nbclient
+        if km.has_kernel:
+            km.shutdown_kernel(now=True)
     return nb, time.perf_counter() - start
 
 
@@ -131,9 +145,10 @@ def widget_html(model_id: str, models: dict, depth: int = 0) -> str:
         if not data:
             return ""
         fmt = html.escape(st.get("format", "png"))
+        alt = html.escape(st.get("tooltip") or "Figure of the interactive demo, as it was after the run.")
         width = f' style="width: {html.escape(layout["width"])}"' if layout.get("width") else ""
         src = f"data:image/{'svg+xml' if fmt == 'svg' else fmt};base64,{base64.b64encode(data).decode()}"
-        return f'<img class="static-figure" alt="figure of the demo" src="{src}"{width}>'
+        return f'<img class="static-figure" alt="{alt}" src="{src}"{width}>'
     if name in ("HTMLModel", "HTMLMathModel"):  # our own summaries: trusted HTML
         return f'<div class="static-html">{st.get("value", "")}</div>' if st.get("value") else ""
     if name == "LabelModel":
@@ -191,6 +206,36 @@ def staticize_widgets(nb) -> int:
         cell.outputs = kept
     nb.metadata.pop("widgets", None)
     return replaced
+
+
+def drop_test_cells(nb) -> int:
+    """Remove the cells tagged ``test-only`` (they check that a demo reacts, for the tests): a student reading
+    the site never sees them.  Returns how many were removed."""
+    before = len(nb.cells)
+    nb.cells = [c for c in nb.cells if TEST_ONLY not in c.get("metadata", {}).get("tags", [])]
+    return before - len(nb.cells)
+
+
+def add_toc(page: str) -> str:
+    """Insert a table of contents (the page's ``h2`` sections, with their ``h3`` subsections) after the top
+    navigation bar."""
+    heads = re.findall(r'<h([23])\b[^>]*\bid="([^"]+)"[^>]*>(.*?)</h\1>', page, flags=re.S)
+    if len(heads) < 2:
+        return page
+    items, open_sub = [], False
+    for level, anchor, inner in heads:
+        text = re.sub(r"<[^>]+>", "", inner).replace("¶", "").strip()
+        if level == "3" and items:
+            items.append(("" if open_sub else "<ol>") + f'<li><a href="#{anchor}">{text}</a></li>')
+            open_sub = True
+        else:
+            close = "</ol></li>" if open_sub else ("</li>" if items else "")
+            items.append(close + f'<li><a href="#{anchor}">{text}</a>')
+            open_sub = False
+    items.append("</ol></li>" if open_sub else "</li>")
+    toc = f'<nav class="page-toc" aria-label="contents"><b>Contents</b><ol>{"".join(items)}</ol></nav>'
+    at = page.find("</nav>")
+    return page[:at + len("</nav>")] + toc + page[at + len("</nav>"):] if at >= 0 else page
 
 
 def section_anchor(page_html: str, section: str) -> str | None:
@@ -344,11 +389,12 @@ def build(out: Path, src: Path, executed: Path | None = None, jobs: int = 2, tim
     exporter = make_exporter(mathjax_url)
     for i, page in enumerate(pages):
         nb = copy.deepcopy(notebooks[page["notebook"]][0])
+        page["test_cells_removed"] = drop_test_cells(nb)
         page["widgets"] = staticize_widgets(nb)
         nb.metadata["title"] = page["title"]
         body, _ = exporter.from_notebook_node(nb, resources={"lecture": {
             **nav(pages, i), "index": "index.html", "position": f"{i + 1} / {len(pages)}"}})
-        (out / page["html"]).write_text(relink(body), encoding="utf-8")
+        (out / page["html"]).write_text(add_toc(relink(body)), encoding="utf-8")
     (out / "index.html").write_text(index_html(pages, mathjax_url, out), encoding="utf-8")
     errata = errata_html(mathjax_url)
     if errata:

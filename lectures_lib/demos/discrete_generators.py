@@ -205,9 +205,15 @@ def make_latent_flip_demo(model: CategoricalVAE | None = None, images=None, labe
                 f"(q = {probs[image, variable, category]:.3f}); decoded pixels move by {change.mean():.3f} on "
                 f"average, {int((change > 0.25).sum())} of 64 by more than 0.25")
 
+    # The demo opens on the flip of the first image that changes the decoded digit most: flipping to the
+    # category already in the code would change nothing ("0 of 64 pixels").
+    every = np.repeat(codes[:1], N * K, axis=0)  # (N K, N): one copy of image 0's code per (j, k)
+    every[np.arange(N * K), np.repeat(np.arange(N), K)] = np.tile(np.arange(K), N)
+    moved = np.abs(model.decode(one_hot(every, K)) - base[0]).mean(-1)  # (N K,) mean pixel change
+    variable0, category0 = divmod(int(moved.argmax()), K)
     controls = {"image": slider(0, 0, len(images) - 1, 1, "image", integer=True),
-                "variable": slider(0, 0, N - 1, 1, "latent variable j", integer=True),
-                "category": slider(int(codes[0, 0]), 0, K - 1, 1, "category k", integer=True)}
+                "variable": slider(variable0, 0, N - 1, 1, "latent variable j", integer=True),
+                "category": slider(category0, 0, K - 1, 1, "category k", integer=True)}
     return StillDemo(setup, update, controls, play="category", ncols=2, figsize=(9.5, 3.9), interval=400)
 
 

@@ -33,6 +33,17 @@ from ..motivation import (
 from ..plotting import ACCENT, CATEGORY_COLORS, NEUTRAL, SAMPLES, THEORY, _axes
 from ..widgets import Demo, StillDemo, slider
 
+#: Unicode subscripts for the slider label (plain text) of a parameter name such as b_o[0] or W_hh[1,2]
+_SUBSCRIPTS = str.maketrans({"o": "ₒ", "h": "ₕ", "v": "ᵥ"})
+
+
+def _parameter_labels(param: str) -> tuple[str, str]:
+    """(plain text, mathtext) of a parameter name: ``"b_o[0]"`` -> ``("θⱼ = bₒ[0]", "$\\theta_j = b_{o}[0]$")``."""
+    base, _, rest = param.partition("_")
+    sub, bracket, index = rest.partition("[")
+    plain = f"θⱼ = {base}{sub.translate(_SUBSCRIPTS)}{bracket}{index}"
+    return plain, rf"$\theta_j = {base}_{{{sub}}}{bracket}{index}$"
+
 #: colours and labels of the three generator losses, the same in every figure of notebook 01
 LOSS_STYLE = {
     "minimax": (ACCENT, "minimax  log(1 − D)"),
@@ -69,11 +80,12 @@ def plot_generator_losses(d, ax_loss: Axes | None = None, ax_grad: Axes | None =
 def plot_gan_densities(x, p_data, p_g, d_star, *, legend: bool = True, ax: Axes | None = None) -> Axes:
     """``p_data`` (blue), ``p_g`` (green, filled) and the optimal discriminator ``D*(x)`` (dashed)."""
     ax = _axes(ax)
-    ax.plot(x, p_data, color=THEORY, lw=2, label="p_data")
+    ax.plot(x, p_data, color=THEORY, lw=2, label=r"$p_\mathrm{data}$")
     ax.fill_between(x, p_g, color=P_G_COLOR, alpha=0.3, lw=0, gid="p_g_fill")
-    ax.plot(x, p_g, color=P_G_COLOR, lw=2, label="p_g", gid="p_g")
-    ax.plot(x, d_star, color=NEUTRAL, lw=1.8, ls="--", label="D*(x) = p_data / (p_data + p_g)", gid="d_star")
-    ax.set(xlim=(x[0], x[-1]), ylim=(0, 1.3), xlabel="x", ylabel="density  /  D*(x)", yticks=[0, 0.5, 1],
+    ax.plot(x, p_g, color=P_G_COLOR, lw=2, label=r"$p_g$", gid="p_g")
+    ax.plot(x, d_star, color=NEUTRAL, lw=1.8, ls="--", label=r"$D^*(x) = p_\mathrm{data} / (p_\mathrm{data} + p_g)$",
+            gid="d_star")
+    ax.set(xlim=(x[0], x[-1]), ylim=(0, 1.3), xlabel="x", ylabel=r"density  /  $D^*(x)$", yticks=[0, 0.5, 1],
            xticks=np.linspace(x[0], x[-1], 5).round(1))
     if legend:
         ax.legend(loc="upper left", fontsize=8, ncols=3)
@@ -157,8 +169,9 @@ def make_gan_losses_demo(loc_data: float = 0.0, scale_data: float = 1.0, scale_g
     def setup(axes, mu_g):
         p_g, d_star, grads, _ = frame(mu_g)
         plot_gan_densities(x, p_data, p_g, d_star, ax=axes[0])
-        axes[0].set_title(f"p_g = N(μ_g, {scale_g:g}²) against p_data = N({loc_data:g}, {scale_data:g}²)")
-        plot_gradient_bars(grads, ylabel="mean |∂ℓ/∂s| under p_g, at D*", ax=axes[1])
+        axes[0].set_title(rf"$p_g = \mathcal{{N}}(\mu_g, {scale_g:g}^2)$ against "
+                          rf"$p_\mathrm{{data}} = \mathcal{{N}}({loc_data:g}, {scale_data:g}^2)$")
+        plot_gradient_bars(grads, ylabel=r"mean $|\partial\ell/\partial s|$ under $p_g$, at $D^*$", ax=axes[1])
         axes[1].set_title("Gradient reaching the generator")
         return axes
 
@@ -185,7 +198,7 @@ def _step_curve(values, d):
 
 
 def plot_d_vs_theta(values, d_draws, expectation, *, current: int = 0, theta_now: float | None = None,
-                    d_now: float | None = None, name: str = "θ_j", ylim=None, legend: bool = True,
+                    d_now: float | None = None, name: str = r"$\theta_j$", ylim=None, legend: bool = True,
                     ax: Axes | None = None) -> Axes:
     """``D(G_theta(z))`` against ``theta_j`` for fixed noise draws (steps) and the exact ``E[D]`` (smooth).
 
@@ -202,9 +215,9 @@ def plot_d_vs_theta(values, d_draws, expectation, *, current: int = 0, theta_now
         xs = np.concatenate([np.append(x, np.nan) for x, _ in others])
         ys = np.concatenate([np.append(y, np.nan) for _, y in others])
         ax.plot(xs, ys, color=SAMPLES, lw=1.2, alpha=0.35, gid="others")
-    ax.plot(*_step_curve(values, d_draws[current]), color=SAMPLES, lw=2.5, label="D(G_θ(z)), fixed noise",
+    ax.plot(*_step_curve(values, d_draws[current]), color=SAMPLES, lw=2.5, label=r"$D(G_\theta(z))$, fixed noise",
             gid="current")
-    ax.plot(values, expectation, color=THEORY, lw=2.5, label="E[D], exact")
+    ax.plot(values, expectation, color=THEORY, lw=2.5, label=r"$\mathbb{E}[D]$, exact")
     if theta_now is not None:
         d_now = float(np.interp(theta_now, values, d_draws[current])) if d_now is None else d_now
         ax.axvline(theta_now, color=ACCENT, lw=1, ls=":", gid="theta_now")
@@ -216,7 +229,7 @@ def plot_d_vs_theta(values, d_draws, expectation, *, current: int = 0, theta_now
         # a wider margin on top leaves room for the legend above the curves
         ylim = (max(0.0, lo - 0.08 * (hi - lo) - 0.01), hi + (0.3 if legend else 0.08) * (hi - lo) + 0.01)
     # few tick labels: each costs about a millisecond per frame under a slider
-    ax.set(xlim=(values[0], values[-1]), ylim=ylim, xlabel=name, ylabel="discriminator output D",
+    ax.set(xlim=(values[0], values[-1]), ylim=ylim, xlabel=name, ylabel="discriminator output $D$",
            xticks=np.linspace(values[0], values[-1], 5))
     ax.yaxis.set_major_locator(MaxNLocator(4))
     if legend:
@@ -224,7 +237,7 @@ def plot_d_vs_theta(values, d_draws, expectation, *, current: int = 0, theta_now
     return ax
 
 
-def plot_derivatives(values, fd_steps, grad_expectation, *, name: str = "θ_j", ax: Axes | None = None) -> Axes:
+def plot_derivatives(values, fd_steps, grad_expectation, *, name: str = r"$\theta_j$", ax: Axes | None = None) -> Axes:
     """Finite differences of the step function (orange spikes) and ``dE[D]/dtheta_j`` (blue), symlog axis.
 
     ``fd_steps`` has one entry per interval ``[values[i], values[i+1]]`` (``np.diff(d) / np.diff(values)``);
@@ -235,8 +248,8 @@ def plot_derivatives(values, fd_steps, grad_expectation, *, name: str = "θ_j", 
     values = np.asarray(values, float)
     mid = (values[:-1] + values[1:]) / 2
     ax.axhline(0, color=NEUTRAL, lw=0.8)
-    ax.plot(mid, fd_steps, color=SAMPLES, lw=1.5, label="finite difference of D(G_θ(z))")
-    ax.plot(values, grad_expectation, color=THEORY, lw=2.5, label="∂E[D]/∂θ_j (exact)")
+    ax.plot(mid, fd_steps, color=SAMPLES, lw=1.5, label=r"finite difference of $D(G_\theta(z))$")
+    ax.plot(values, grad_expectation, color=THEORY, lw=2.5, label=r"$\partial\,\mathbb{E}[D]/\partial\theta_j$ (exact)")
     ax.set_yscale("symlog", linthresh=0.1)
     ax.set(xlim=(values[0], values[-1]), xlabel=name, ylabel="derivative (symlog scale)")
     ax.legend(loc="upper right", fontsize=8)
@@ -329,7 +342,7 @@ def make_discrete_generator_demo(rng: np.random.Generator, *, gan: ToySequenceGA
     thetas = [with_parameter(gan.theta, j, v) for v in values]
     d_draws = np.array([discriminator_prob(gan, sample_tokens(gan, gumbel, th)) for th in thetas]).T  # (S, n)
     expectation = np.array([expected_discriminator(gan, th) for th in thetas])  # (n,)
-    name = f"θ_j = {gan.param_names[j]}"
+    name, axis_name = _parameter_labels(gan.param_names[j])  # slider label (plain text), axis label (mathtext)
     theta0 = min(max(float(gan.theta[j]), lo), hi)
     controls = {"theta_j": slider(lo + step * round((theta0 - lo) / step), lo, hi, step, name),
                 "noise": slider(0, 0, gumbel.shape[0] - 1, 1, "noise draw", integer=True)}
@@ -344,11 +357,11 @@ def make_discrete_generator_demo(rng: np.random.Generator, *, gan: ToySequenceGA
 
     def setup(axes, theta_j, noise):
         _, tokens, d, probs = frame(theta_j, noise)
-        plot_d_vs_theta(values, d_draws, expectation, current=noise, theta_now=theta_j, d_now=d, name=name,
+        plot_d_vs_theta(values, d_draws, expectation, current=noise, theta_now=theta_j, d_now=d, name=axis_name,
                         ax=axes[0])
-        axes[0].set_title("Fixed noise: D(G_θ(z)) jumps, E[D] is smooth")
+        axes[0].set_title(r"Fixed noise: $D(G_\theta(z))$ jumps, $\mathbb{E}[D]$ is smooth")
         plot_token_probs(probs, tokens, ax=axes[1])
-        axes[1].set_title("p(K_t = k | K_<t, z) along the sample, t = 1, 2, 3")
+        axes[1].set_title(r"$p(k_t \mid k_{<t}, z)$ along the sample, $t = 1, 2, 3$")
         return axes
 
     def update(moving, theta_j, noise):

@@ -49,8 +49,8 @@ def plot_estimate_histograms(no_baseline, with_baseline, exact: float, *, edges=
     edges : array_like, optional
         Bin edges; also the x-limits.  Estimates outside count in the normalisation but are not drawn.
     height_scale : float, optional
-        Densities are divided by it and the y-axis runs over ``[0, 1]`` without numbers: the demo
-        passes the expected peak height, so the frame stays fixed while ``N`` changes.
+        Densities are divided by it and the y-axis runs over ``[0, 1]``, its tick labels showing the
+        true densities: the demo passes the highest peak expected, so the frame stays fixed while ``mu`` moves.
     ax : matplotlib Axes, optional
         Where to draw; a new figure's axes if ``None``.
 
@@ -75,13 +75,14 @@ def plot_estimate_histograms(no_baseline, with_baseline, exact: float, *, edges=
                                      lw=0, label="b = 0", gid="hist_none"), autolim=False)
     ax.plot(*_outline(with_baseline, edges, height_scale).T, color=BASELINE, lw=1.8, label="leave-one-out b",
             gid="hist_loo")
-    ax.axvline(exact, color=THEORY, lw=2, label="exact gradient 2μ", gid="exact")
+    # dash-dot black: not to be confused with the solid / dashed blue std curves of the other panel
+    ax.axvline(exact, color="black", lw=1.8, ls="-.", label="exact gradient 2μ", gid="exact")
     ax.set_xlim(edges[0], edges[-1])
     ax.set_ylim(0, 1)
     ax.set_xticks(np.linspace(edges[0], edges[-1], 5))
-    ax.set_yticks([0, 0.5, 1], [])  # grid lines only: the height scale is arbitrary
+    ax.set_yticks([0, 0.5, 1], [f"{t * height_scale:.2g}" for t in (0, 0.5, 1)])  # true densities
     ax.set_xlabel("estimate of ∂E[f]/∂μ")
-    ax.set_ylabel("density (scaled)")
+    ax.set_ylabel("density")
     ax.legend(loc="upper left")
     return ax
 
@@ -185,7 +186,7 @@ def make_score_function_demo(rng: np.random.Generator, *, n_estimates: int = 100
     variance = _variance_function()
     moving = {}
 
-    def frame(mu: float, c: float, N: int) -> dict:
+    def estimates(mu: float, c: float, N: int) -> tuple[np.ndarray, np.ndarray]:
         x = noise[:, :N]
         f = (mu + sig * x) ** 2 + c
         score = (x / sig).ravel()  # d/dmu log N(z; mu, sigma^2) = (z - mu) / sigma^2
@@ -193,10 +194,20 @@ def make_score_function_demo(rng: np.random.Generator, *, n_estimates: int = 100
         # leave-one-out baseline of each sample within its own estimate (rl.leave_one_out_baseline, row-wise)
         loo = (f.sum(1, keepdims=True) - f) / (N - 1)  # (estimates, N)
         with_b = score_function_grad(f.ravel(), score, loo.ravel()).reshape(x.shape).mean(1)
+        return none, with_b
+
+    @lru_cache(maxsize=64)
+    def height_scale(c: float, N: int) -> float:
+        """The highest histogram bar over the whole Play range of mu (x 1.05): the frame depends only on
+        (c, N), and no histogram is cut off at the top while mu moves."""
+        width = HIST_EDGES[1] - HIST_EDGES[0]
+        peak = max(np.histogram(e, bins=HIST_EDGES)[0].max() for mu in MU_GRID[::5] for e in estimates(mu, c, N))
+        return 1.05 * max(peak, 1) / (n_estimates * width)
+
+    def frame(mu: float, c: float, N: int) -> dict:
+        none, with_b = estimates(mu, c, N)
         b_star = MU_GRID**2 + c + 3 * sig**2  # optimal constant baseline (derived in the notebook)
-        # heights are divided by 1.25x the peak density 0.4 / std of a baseline estimate at mu = 0,
-        # std ~ sqrt(10 sigma^2 / N): the frame depends on nothing, the shapes keep their ratios
-        return {"none": none, "with_b": with_b, "scale": 1.25 * 0.4 / np.sqrt(10 * sig**2 / N),
+        return {"none": none, "with_b": with_b, "scale": height_scale(c, N),
                 "std_none": np.sqrt(variance(MU_GRID, sig, c, 0.0) / N),
                 "std_best": np.sqrt(variance(MU_GRID, sig, c, b_star) / N),
                 "s_none": none.std(ddof=1), "s_loo": with_b.std(ddof=1)}
@@ -205,10 +216,13 @@ def make_score_function_demo(rng: np.random.Generator, *, n_estimates: int = 100
         outside = np.mean((d["none"] < HIST_EDGES[0]) | (d["none"] > HIST_EDGES[-1]))
         note = f" ({outside:.0%} off the axis)" if outside > 0.005 else ""
         sep = " &nbsp;|&nbsp; "
+        # the colour as an underline, the text black: coloured text would be too faint to read (WCAG contrast)
+        def key(colour, text):
+            return f"<span style='border-bottom: 3px solid {colour}'>{text}</span>"
         return (f"N = {N}: exact gradient 2μ = <b>{2 * mu:.2f}</b>{sep}"
-                f"<span style='color:{SAMPLES}'>no baseline</span>: mean {d['none'].mean():.2f}, "
+                f"{key(SAMPLES, 'no baseline')}: mean {d['none'].mean():.2f}, "
                 f"std {d['s_none']:.2f}{note}{sep}"
-                f"<span style='color:{BASELINE}'>leave-one-out</span>: mean {d['with_b'].mean():.2f}, "
+                f"{key(BASELINE, 'leave-one-out')}: mean {d['with_b'].mean():.2f}, "
                 f"std {d['s_loo']:.2f}{sep}"
                 f"variance ratio (b = 0) / (leave-one-out) = <b>{(d['s_none'] / d['s_loo']) ** 2:.1f}</b>")
 
@@ -243,5 +257,6 @@ def make_score_function_demo(rng: np.random.Generator, *, n_estimates: int = 100
     controls = {"mu": slider(1.0, -3.0, 3.0, 0.25, "mean μ"),
                 "c": slider(0.0, -10.0, 10.0, 1.0, "shift c in f(z) = z² + c", readout_format=".0f"),
                 "N": slider(min(10, n_max), 2, n_max, 1, "samples per estimate N", integer=True)}
+    # c and N change the histograms' height scale (the y tick labels): redraw the still parts then
     return StillDemo(setup, lambda _moving, **values: update(**values), controls,
-                     play="mu", ncols=2, figsize=(10.0, 3.7))
+                     play="mu", ncols=2, figsize=(10.0, 3.7), rebuild_on=("c", "N"))

@@ -149,16 +149,59 @@ class Chain:
         return all(c.ok for c in self.check())
 
     def latex(self) -> str:
-        """An ``aligned`` block, one line per step, with each step's note as a comment."""
-        rows = [sp.latex(self.lines[0])]
-        for i, line in enumerate(self.lines[1:], start=1):
-            note = self.notes[i] if i < len(self.notes) and self.notes[i] else ""
-            tag = rf"\quad{text_latex(note)}" if note else ""
-            rows.append(rf"&= {sp.latex(line)}{tag}")
-        rows[0] = rows[0] + " "
-        return r"\begin{aligned}" + r" \\ ".join(rows) + r"\end{aligned}"
+        """An ``aligned`` block, one line per step, each step's note on its own small row under it.
+
+        Notes go under the line, not beside it, and a long sum is broken over rows (:func:`aligned_rows`),
+        so a chain fits a column of about 990 px.
+        """
+        return aligned_rows(sp.latex(self.lines[0]), [sp.latex(line) for line in self.lines[1:]],
+                            [text_latex(n) if n else "" for n in self.notes[1:]], terms=self.lines[1:])
 
     def _repr_latex_(self) -> str:
         checks = self.check()
         status = ", ".join(f"step {c.index}: {c.how}" for c in checks)
-        return f"$${text_latex(self.title, 'textbf')}\\qquad\\text{{(checked: {status})}}$$\n$${self.latex()}$$"
+        title = rf"{text_latex(self.title, 'textbf')} \\ {{\small\text{{(checked: {status})}}}}"
+        return rf"$$\begin{{gathered}}{title}\end{{gathered}}$$" + "\n" + rf"$${self.latex()}$$"
+
+
+#: a displayed line longer than this many LaTeX characters (about 600 px of maths) is broken after a "+"
+WRAP_CHARS = 170
+#: a first line longer than this stands alone, so the "=" column does not start far to the right
+SHORT_FIRST_CHARS = 60
+
+
+def wrap_sum(expr: sp.Expr | None, text: str, limit: int = WRAP_CHARS) -> list[str]:
+    """``text`` (the LaTeX of ``expr``) as rows of at most about ``limit`` characters, broken between the terms
+    of a sum; anything that is not a long sum stays one row."""
+    if expr is None or len(text) <= limit or not isinstance(expr, sp.Add):
+        return [text]
+    rows, current = [], ""
+    for term in expr.as_ordered_terms():
+        piece = sp.latex(term)
+        joined = piece if not current else (current + (" " if piece.startswith("-") else " + ") + piece)
+        if current and len(joined) > limit:
+            rows.append(current)
+            current = piece if piece.startswith("-") else "+ " + piece
+        else:
+            current = joined
+    return [*rows, current]
+
+
+def aligned_rows(first: str, lines: list[str], notes: list[str], *, terms=None, lhs: str = "",
+                 extra: tuple[str, ...] = ()) -> str:
+    """``first = lines[0] = lines[1] ...`` as an ``aligned`` block; ``notes[i]`` (LaTeX) explains ``lines[i]``
+    and is set in small type on a row of its own under it; long sums are broken over rows."""
+    if lhs:
+        rows = [rf"{lhs} &= {first}"]
+    elif len(first) > SHORT_FIRST_CHARS:  # a long first line on a row of its own: the "=" lines start under it
+        rows = [rf"& {first}"]
+    else:
+        rows = [rf"{first} &"]
+    for i, text in enumerate(lines):
+        parts = wrap_sum(terms[i] if terms is not None else None, text)
+        rows.append(rf"&= {parts[0]}")
+        rows += [rf"&\qquad {part}" for part in parts[1:]]
+        if i < len(notes) and notes[i]:
+            rows.append(rf"&\qquad {{\small {notes[i]}}}")
+    rows += [rf"&{row}" for row in extra]
+    return r"\begin{aligned}" + r" \\ ".join(rows) + r"\end{aligned}"

@@ -16,7 +16,7 @@ import sympy as sp
 from sympy.simplify.simplify import factor_sum
 
 from .. import _validate as check
-from .core import Chain, StepCheck, numerically_zero, residual
+from .core import Chain, StepCheck, aligned_rows, numerically_zero, residual
 
 #: ``C = sum_i exp(mu_i)``, the normaliser the slide uses without defining it (E03.3)
 C = sp.Symbol("C", positive=True)
@@ -121,13 +121,12 @@ class GumbelMaxChain(Chain):
 
     def latex(self) -> str:
         first = sp.latex(self.lines[0], order="none")
-        rows = [rf"{self.lhs} &= {first}" if self.lhs else rf"{first} &"]
-        for i, line in enumerate(self.lines[1:], start=1):
-            note = self.notes[i] if i < len(self.notes) else ""
-            rows.append(rf"&= {sp.latex(line, order='none')}" + (rf"\qquad {note}" if note else ""))
-        rows += [rf"&\text{{where }} {sp.latex(s)} = {sp.latex(v, order='none')}" for s, v in self.definitions.items()]
-        # SymPy prints the upper limit K - 1 as "-1 + K"
-        return (r"\begin{aligned}" + r" \\ ".join(rows) + r"\end{aligned}").replace("^{-1 + K}", "^{K - 1}")
+        lines = [sp.latex(line, order="none") for line in self.lines[1:]]
+        notes = [self.notes[i] if i < len(self.notes) else "" for i in range(1, len(self.lines))]
+        where = tuple(rf"\text{{where }} {sp.latex(s)} = {sp.latex(v, order='none')}"
+                      for s, v in self.definitions.items())
+        # notes under their line (core.aligned_rows); SymPy prints the upper limit K - 1 as "-1 + K"
+        return aligned_rows(first, lines, notes, lhs=self.lhs, extra=where).replace("^{-1 + K}", "^{K - 1}")
 
     def _repr_latex_(self) -> str:
         status = ", ".join(f"{c.index}: {c.how}" for c in self.check())

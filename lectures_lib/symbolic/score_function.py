@@ -392,5 +392,5 @@ def trajectory_score_chain(horizon: int = 3) -> Chain:
     grad_log = [sp.Derivative(sp.log(term), theta) for term in [start, *policy, *dynamics]]
     lines = [sp.Derivative(sp.log(start * sp.Mul(*policy) * sp.Mul(*dynamics)), theta), sp.Add(*grad_log),
              sp.Add(*grad_log[1: 1 + horizon])]
-    notes = ["", "log of a product", "p(s_1) and p(s'|s,a) do not depend on theta"]
+    notes = ["", "log of a product", r"$p(s_1)$ and $p(s'|s,a)$ do not depend on $\theta$"]
     return Chain("score of a trajectory", lines, notes)

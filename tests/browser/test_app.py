@@ -59,7 +59,7 @@ def app_server(tmp_path_factory):
     proc = start_server(cmd, cwd=base, log=log, env=isolated_jupyter_env(base))
     try:
         token = wait_for_log(log, rf"http://127\.0\.0\.1:{port}/\?token=([0-9a-f]{{16,}})", proc).group(1)
-        yield {"url": f"http://127.0.0.1:{port}", "token": token, "proc": proc, "port": port, "cmd": cmd}
+        yield {"url": f"http://127.0.0.1:{port}", "token": token, "proc": proc, "port": port, "cmd": cmd, "log": log}
     finally:
         stop_server(proc)
 
@@ -106,3 +106,22 @@ def test_app_slider_redraws_the_figure(app_server, context):
         assert not errors, json.dumps(errors)[:2000]
     finally:
         page.close()
+
+
+def test_app_loads_nothing_from_a_cdn_and_kernels_use_local_sockets(app_server, context):
+    """Issue 14: Voila's lab template loaded FontAwesome (and mermaid) from CDNs, which fail offline, and every
+    kernel printed a "running over TCP without encryption" warning.  `make app` uses tools/app/lecture and ipc."""
+    assert "--template=lecture" in app_server["cmd"] and "--KernelManager.transport=ipc" in app_server["cmd"]
+    page = context.new_page()
+    outside: list[str] = []
+    local = (app_server["url"], "data:", "blob:")
+    page.on("request", lambda r: None if r.url.startswith(local) else outside.append(r.url))
+    try:
+        page.goto(f"{app_server['url']}/voila/render/{APP_NOTEBOOK}?token={app_server['token']}")
+        page.wait_for_function(_DEMO_JS, timeout=240_000)
+        html = page.content()
+    finally:
+        page.close()
+    assert not outside, f"the app requested: {outside[:5]}"
+    assert "cdn.jsdelivr.net" not in html and "cdnjs.cloudflare.com/ajax/libs/mermaid" not in html
+    assert "running over TCP" not in app_server["log"].read_text(errors="replace")

@@ -195,3 +195,128 @@ def test_make_site_executes_notebooks(tmp_path):
     assert "slope 1.00" in tiny and "<output>1.00</output>" in tiny
     assert tags(tiny, "a", rel="next", href="02_broken.html")
     assert "1 · Tiny" in (out / "index.html").read_text(encoding="utf-8")
+
+
+# ----------------------------------------------------------------------------------- read as a student (issue 14)
+_READING_JS = """() => {
+  const hidden = e => !!e.closest('details:not([open])') || e.offsetParent === null;
+  const wide = [], maths = [], raw = [];
+  for (const el of document.querySelectorAll('.jp-Cell .jp-OutputArea-output, .jp-Cell .jp-RenderedMarkdown')) {
+    if (hidden(el)) continue;
+    const w = el.clientWidth;
+    for (const inner of el.querySelectorAll('.MathJax_Display, .mjx-chtml.MJXc-display, img, table, pre, p, li')) {
+      if (hidden(inner) || inner.scrollWidth <= w + 2) continue;
+      const what = `${inner.tagName}.${inner.className.split(' ')[0]} ${inner.scrollWidth}px > ${w}px: `
+                   + inner.textContent.slice(0, 60);
+      const box = inner.closest('.MathJax_Display') || inner;
+      const scrolls = ['auto', 'scroll'].includes(getComputedStyle(box).overflowX);
+      (inner.matches('.MathJax_Display, .mjx-chtml, table, pre') && scrolls ? maths : wide).push(what);
+    }
+  }
+  const rendered = '.jp-Cell .jp-OutputArea-output, .jp-Cell .jp-RenderedMarkdown, .static-demo';
+  // HTML tags or TeX commands shown as text (a raw summary, an untypeset formula)
+  const source = new RegExp('<\\\\/?(sub|sup|b|span|div|br|i|details|summary)\\\\b[^>]*>'
+                            + '|\\\\\\\\(frac|begin|mathrm|mathbb|text|partial|sum|int)\\\\b|\\\\$\\\\$');
+  for (const el of document.querySelectorAll(rendered)) {
+    const clone = el.cloneNode(true);
+    clone.querySelectorAll('script, code, .MathJax_Preview, .MathJax, .mjx-chtml, .MJX_Assistive_MathML')
+         .forEach(n => n.remove());
+    const t = clone.textContent;
+    const m = t.match(source);
+    if (m) raw.push(`${m[0]} in: ${t.slice(Math.max(0, m.index - 40), m.index + 40)}`);
+  }
+  return {page: document.documentElement.scrollWidth - window.innerWidth, wide, maths, raw};
+}"""
+
+
+def test_every_site_image_has_alt_text(site):
+    """Every <img> of every page says what it shows (figures: from their titles and axis labels)."""
+    out, manifest, _ = site
+    for html in ["index.html", *(p["html"] for p in manifest["pages"]), "errata.html"]:
+        for img in tags((out / html).read_text(encoding="utf-8"), "img"):
+            alt = (img.get("alt") or "").strip()
+            assert len(alt) > 8 and alt not in ("Figure.", "No description has been provided for this image"), \
+                f"{html}: an image without a useful alt text: {alt!r}"
+
+
+def test_site_pages_have_a_table_of_contents_and_no_test_cells(site):
+    out, manifest, _ = site
+    for page in manifest["pages"]:
+        text = (out / page["html"]).read_text(encoding="utf-8")
+        (toc,) = tags(text, "nav", **{"class": "page-toc"})
+        assert toc["aria-label"] == "contents" and text.count('<nav class="page-toc"') == 1
+        for anchor in re.findall(r'<nav class="page-toc".*?</nav>', text, flags=re.S)[0].split('href="#')[1:]:
+            assert f'id="{anchor.split(chr(34))[0]}"' in text, f"{page['html']}: TOC link to a missing heading"
+        assert "check_reacts(" not in text, f"{page['html']} shows a test-only cell"
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_site_reads_cleanly_at_desktop_and_phone_width(site, context, width):
+    """No raw HTML or LaTeX source in rendered output; no output wider than its column (1280 px); at 390 px
+    the page never scrolls sideways and only formulas, tables and code scroll inside their own box."""
+    out, manifest, _ = site
+    page = context.new_page()
+    page.set_viewport_size({"width": width, "height": 900})
+    problems = []
+    try:
+        for html in ["index.html", *(p["html"] for p in manifest["pages"]), "errata.html"]:
+            page.goto((out / html).as_uri(), wait_until="domcontentloaded")
+            page.wait_for_function(_MATHJAX_DONE_JS, timeout=120_000)
+            info = page.evaluate(_READING_JS)
+            problems += [f"{html}: raw source {r}" for r in info["raw"]]
+            problems += [f"{html}: wider than its column {w}" for w in info["wide"]]
+            if width >= 1000:
+                problems += [f"{html}: wider than its column {w}" for w in info["maths"]]
+            if info["page"] > 0:
+                problems.append(f"{html}: the page scrolls sideways by {info['page']} px at {width} px")
+            if html in ("04_score_function.html", "index.html"):
+                page.screenshot(path=str(SCREENSHOTS / f"site-{width}-{Path(html).stem}.png"))
+    finally:
+        page.close()
+    assert not problems, "\n".join(problems[:30])
+
+
+def test_solutions_are_folded_until_clicked(site, context):
+    out, manifest, _ = site
+    with_solutions = [p["html"] for p in manifest["pages"]
+                      if '<details class="solution' in (out / p["html"]).read_text(encoding="utf-8")]
+    assert len(with_solutions) == len(manifest["pages"]), "every notebook has worked solutions"
+    page = context.new_page()
+    try:
+        page.goto((out / with_solutions[1]).as_uri(), wait_until="domcontentloaded")
+        page.wait_for_function(_MATHJAX_DONE_JS, timeout=120_000)
+        code = page.locator("details.solution-code").first
+        body = code.locator(".jp-Cell, .jp-InputArea, .jp-OutputArea").first
+        assert code.get_attribute("open") is None and not body.is_visible()
+        code.locator("summary").click()
+        assert code.get_attribute("open") is not None and body.is_visible()
+        text = page.locator("details.solution:not(.solution-code)").first
+        assert not text.locator("p").first.is_visible()
+        text.locator("summary").click()
+        assert text.locator("p").first.is_visible()
+    finally:
+        page.close()
+
+
+def _axe_serious(page, context=None) -> list[str]:
+    """Serious or critical axe-core violations on the page (axe-core ships inside axe-playwright-python)."""
+    axe_module = pytest.importorskip("axe_playwright_python.sync_playwright",
+                                     reason="pip install axe-playwright-python (the test extra)")
+    results = axe_module.Axe().run(page, context=context)
+    return [f"{v['impact']} {v['id']}: {v['help']} ({len(v['nodes'])}x, e.g. {v['nodes'][0]['target']})"
+            for v in results.response["violations"] if v["impact"] in ("serious", "critical")]
+
+
+def test_axe_audit_of_every_site_page(site, context):
+    out, manifest, _ = site
+    page = context.new_page()
+    found = {}
+    try:
+        for html in ["index.html", *(p["html"] for p in manifest["pages"]), "errata.html"]:
+            page.goto((out / html).as_uri(), wait_until="domcontentloaded")
+            page.wait_for_function(_MATHJAX_DONE_JS, timeout=120_000)
+            found[html] = _axe_serious(page)
+    finally:
+        page.close()
+    bad = {html: v for html, v in found.items() if v}
+    assert not bad, json.dumps(bad, indent=1, ensure_ascii=False)
