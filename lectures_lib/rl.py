@@ -174,7 +174,7 @@ def sample_episodes(mdp: MDP, logits, n_episodes: int, rng: np.random.Generator)
     # the uniforms of the moves do not depend on the states visited, only their use does.
     gumbels = sample_gumbel(rng, size=(T, n, logits.shape[1]))  # (T, n, A)
     uniforms = rng.random((T, n, 1))
-    states, actions = np.empty((n, T), dtype=np.intp), np.empty((n, T), dtype=np.int64)
+    states, actions = np.empty((n, T), dtype=np.intp), np.empty((n, T), dtype=np.intp)
     s = rng.choice(S, size=n, p=mdp.initial)
     for t in range(T):
         a = (logits[s] + gumbels[t]).argmax(-1)  # a_t ~ pi_theta(. | s_t), one row per episode

@@ -34,7 +34,7 @@ def load_digits_split(rng: np.random.Generator, test_fraction: float = 0.2):
     -------
     x_train, x_test : ndarray of float64, shape (n, 64)
         Pixel counts divided by 16 (each of the 8x8 pixels counts "on" pixels in a 4x4 block).
-    y_train, y_test : ndarray of int64
+    y_train, y_test : ndarray of intp
         Digit labels 0-9.
 
     Examples
@@ -51,7 +51,7 @@ def load_digits_split(rng: np.random.Generator, test_fraction: float = 0.2):
     data = load_digits()
     order = rng.permutation(len(data.target))
     n_test = round(test_fraction * len(order))
-    x, y = data.data[order] / 16.0, data.target[order].astype(np.int64)
+    x, y = data.data[order] / 16.0, data.target[order].astype(np.intp)
     return x[n_test:], x[:n_test], y[n_test:], y[:n_test]
 
 

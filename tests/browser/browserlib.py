@@ -353,6 +353,10 @@ class LabSession:
         page = run.page
         if run.clicks:  # keep a picture of what stopped the first try
             page.screenshot(path=str(self.screenshots / f"retry-{Path(run.name).stem}-{run.clicks}.png"))
+        # Show the hidden inputs and outputs (test-only cells, worked solutions), as a click on each would:
+        # a hidden cell shows neither its execution count nor its errors, so the run could not be checked.
+        page.evaluate("() => document.querySelectorAll("
+                      "'.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Placeholder-content').forEach(e => e.click())")
         page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook").first.click(position={"x": 5, "y": 5})
         page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click()
         page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Run All Cells$")).click()

@@ -111,7 +111,11 @@ def nudge_slider(page, demo_id: str, direction: int) -> int:
     page.mouse.move(x, y)
     page.evaluate(f"(window.__latency || {{}})['{demo_id}']?.down.push(performance.now())")
     page.mouse.down()
-    page.mouse.move(x + direction * max(track["width"] / 20, 6), y)
+    for fraction in (20, 8, 4):  # further if the slider's step is coarser than the first move
+        page.mouse.move(x + direction * max(track["width"] / fraction, 6), y)
+        page.wait_for_timeout(50)
+        if page.evaluate(STATE_JS, demo_id)["readouts"] != state["readouts"]:
+            break
     page.mouse.up()
     return direction
 
