@@ -27,7 +27,9 @@ def test_axe_audit_of_a_notebook_in_jupyterlab(lab_runs):
     page = run.page
     assert page is not None and not page.is_closed(), "the lab tests should keep this notebook's page open"
     page.bring_to_front()
-    rendered = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-RenderedImage img").count()
+    # figures are shown as PNG, or as HTML <img alt="..."> where the notebook gives them alt text
+    rendered = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) :is(.jp-RenderedImage, .jp-RenderedHTMLCommon) img"
+                            ).count()
     assert rendered > 0, "no figure rendered: the audit would check nothing"
     results = axe_module.Axe().run(page, context=CONTENT)
     serious = [{"impact": v["impact"], "id": v["id"], "help": v["help"], "nodes": [n["target"] for n in v["nodes"][:5]]}
