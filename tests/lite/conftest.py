@@ -17,7 +17,7 @@ import pytest
 _HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(_HERE), str(_HERE.parent / "browser"), str(_HERE.parents[1] / "tools")]
 
-from browserlib import CHROMIUM_ARGS, IN_CI, VIEWPORT, LabSession, launch_options, record_timing  # noqa: E402
+from browserlib import IN_CI, VIEWPORT, LabSession, headless_chromium, record_timing  # noqa: E402
 from litelib import SCREENSHOTS, SITE, RequestLog, serve  # noqa: E402
 
 
@@ -47,19 +47,8 @@ def lite_server():
 
 @pytest.fixture(scope="session")
 def lite_browser():
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        _missing("the Python package playwright is not installed (pip install -e '.[test]')")
-    with sync_playwright() as p:
-        options = launch_options(p)
-        if options is None:
-            _missing("no Chromium found: apt-get install chromium")
-        browser = p.chromium.launch(headless=True, args=CHROMIUM_ARGS, **options)
-        try:
-            yield browser
-        finally:
-            browser.close()
+    with headless_chromium(_missing) as browser:
+        yield browser
 
 
 @pytest.fixture(scope="session")
