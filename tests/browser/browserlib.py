@@ -231,8 +231,17 @@ def launch_options(playwright) -> dict | None:
 
 
 
+def skip_or_fail(message: str) -> None:
+    """A missing browser or site: skip on a laptop, fail in CI (``CI=true``), where everything is installed."""
+    import pytest
+
+    if IN_CI:
+        pytest.fail(f"CI=true and {message}")
+    pytest.skip(message)
+
+
 @contextlib.contextmanager
-def headless_chromium(missing):
+def headless_chromium(missing=skip_or_fail):
     """Headless Chromium (Debian's, else Playwright's own), closed on exit; ``missing(message)`` is called
     (and must raise: skip or fail) when Playwright or a Chromium is not installed.
 

@@ -17,14 +17,8 @@ import pytest
 _HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(_HERE), str(_HERE.parent / "browser"), str(_HERE.parents[1] / "tools")]
 
-from browserlib import IN_CI, VIEWPORT, LabSession, headless_chromium, record_timing  # noqa: E402
+from browserlib import VIEWPORT, LabSession, headless_chromium, record_timing, skip_or_fail  # noqa: E402
 from litelib import SCREENSHOTS, SITE, RequestLog, serve  # noqa: E402
-
-
-def _missing(message: str) -> None:
-    if IN_CI:
-        pytest.fail(f"CI=true and {message}")
-    pytest.skip(message)
 
 
 def pytest_generate_tests(metafunc):
@@ -37,7 +31,7 @@ def pytest_generate_tests(metafunc):
 @pytest.fixture(scope="session")
 def lite_server():
     if not (SITE / "index.html").exists():
-        _missing(f"{SITE} has no built site: run make lite")
+        skip_or_fail(f"{SITE} has no built site: run make lite")
     server = serve(SITE)
     try:
         yield server
@@ -47,7 +41,7 @@ def lite_server():
 
 @pytest.fixture(scope="session")
 def lite_browser():
-    with headless_chromium(_missing) as browser:
+    with headless_chromium() as browser:
         yield browser
 
 
