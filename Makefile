@@ -101,8 +101,8 @@ $(LITE_STAMP): tools/lite/build-requirements.txt tools/lite/package-lock.json
 	npm ci --prefix tools/lite --ignore-scripts --no-audit --no-fund --loglevel=error
 	@rm -f $(LITE_VENV)/.installed-* && touch $@
 
-lite: $(LITE_STAMP)
-	PYODIDE_DIST="$(PYODIDE_DIST)" $(LITE_VENV)/bin/python tools/build_lite.py --out build/lite
+lite: $(LITE_STAMP) homework
+	PYODIDE_DIST="$(PYODIDE_DIST)" $(LITE_VENV)/bin/python tools/build_lite.py --out build/lite --homework $(HOMEWORK_OUT)
 
 lite-serve: $(STAMP)
 	@test -f build/lite/index.html || { echo "build/lite/ is missing: run make lite first"; exit 1; }

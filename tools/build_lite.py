@@ -6,7 +6,8 @@
 What it makes (``build/lite/``, static files that any web server, or a USB stick, can serve):
 
 * JupyterLab 4.3 in the browser (``lab/index.html``) with notebooks 00-08 at the root of the file
-  browser, so ``lab/index.html?path=03_gumbel_max_trick.ipynb`` opens notebook 03;
+  browser, so ``lab/index.html?path=03_gumbel_max_trick.ipynb`` opens notebook 03, and the homework's student
+  notebooks (from ``make homework``) in ``homework/``, whose public checks run in the browser too;
 * ``static/pyodide/``: the Pyodide 0.27.7 runtime (CPython 3.12 compiled to WebAssembly) and every
   package the lecture imports, with a ``pyodide-lock.json`` that also lists ``lectures_lib`` (built here
   as a wheel), sympy, ipywidgets, tqdm, so ``import lectures_lib`` works without a ``%pip`` cell;
@@ -246,7 +247,23 @@ def lite_config() -> dict:
     }
 
 
-def build(out: Path, cache: Path) -> dict:
+def stage_homework(homework: Path, dest: Path) -> list[str]:
+    """The student notebooks that ``make homework`` built, in ``dest/homework/`` with the students' README: in the
+    browser their ``grader.check`` runs through ``lectures_lib.public_checks`` (otter cannot be installed there)."""
+    manifest = homework / "manifest.json"
+    if not manifest.is_file():
+        raise BuildError(f"{manifest} is missing: run make homework first (make lite does)")
+    folder = dest / "homework"
+    folder.mkdir(parents=True)
+    names = []
+    for a in json.loads(manifest.read_text())["assignments"]:
+        shutil.copy2(homework / a["student_notebook"], folder / a["notebook"])
+        names.append(a["notebook"])
+    shutil.copy2(REPO / "homework" / "STUDENTS.md", folder / "README.md")
+    return names
+
+
+def build(out: Path, cache: Path, homework: Path) -> dict:
     notebooks = sorted((REPO / "notebooks").glob("[0-9][0-9]_*.ipynb"))
     if not notebooks:
         raise BuildError("no notebooks found in notebooks/")
@@ -255,8 +272,11 @@ def build(out: Path, cache: Path) -> dict:
         summary = assemble_pyodide(lite_dir / "static" / "pyodide", cache)
         (lite_dir / "jupyter-lite.json").write_text(json.dumps(lite_config(), indent=1))
         (lite_dir / "overrides.json").write_text(json.dumps(SETTINGS, indent=1))
-        # ERRATA.md beside the notebooks: notebook 00 reads it
-        contents = [arg for path in (*notebooks, REPO / "ERRATA.md") for arg in ("--contents", str(path))]
+        summary["homework"] = stage_homework(homework, lite_dir / "extra")
+        # ERRATA.md beside the notebooks: notebook 00 reads it; the homework folder (a folder's contents go to
+        # the root, so its parent is given)
+        contents = [arg for path in (*notebooks, REPO / "ERRATA.md", lite_dir / "extra")
+                    for arg in ("--contents", str(path))]
         jupyter = Path(sys.executable).parent / "jupyter"
         cmd = [str(jupyter), "lite", "build", "--lite-dir", str(lite_dir), "--output-dir", str(out.resolve()),
                "--no-sourcemaps", "--no-unused-shared-packages", *contents]
@@ -275,9 +295,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, default=REPO / "build" / "lite")
     parser.add_argument("--cache", type=Path, default=REPO / "build" / "cache" / "lite")
+    parser.add_argument("--homework", type=Path, default=REPO / "build" / "homework",
+                        help="what make homework built (its student notebooks go to homework/)")
     args = parser.parse_args(argv)
-    summary = build(args.out, args.cache)
-    print(f"JupyterLite site in {args.out}: {summary['notebooks']} notebooks, {summary['packages']} packages "
+    summary = build(args.out, args.cache, args.homework)
+    print(f"JupyterLite site in {args.out}: {summary['notebooks']} notebooks, {len(summary['homework'])} homework "
+          f"notebooks, {summary['packages']} packages "
           f"({summary['megabytes']} MB, from {summary['source']}, each checked), {summary['site_megabytes']} MB "
           f"in all")
     return 0

@@ -61,6 +61,27 @@ def solved_notebook(student: Path, solution: Path) -> dict:
     return nb
 
 
+INIT_CELL = """\
+# Load the checker: otter-grader where it is installed (JupyterLab), else the course's own offline copy of it
+# (the in-browser lecture cannot install otter). Both run the same public tests.
+try:
+    import otter
+except ImportError:
+    from lectures_lib import public_checks as otter
+grader = otter.Notebook({name!r})"""
+
+
+def with_offline_checker(nb: dict, name: str) -> dict:
+    """Replace otter's init cell (``import otter; grader = otter.Notebook(...)``) by one that also works in the
+    browser, where ``lectures_lib.public_checks`` runs the public tests stored in the notebook."""
+    inits = [c for c in nb["cells"] if c["cell_type"] == "code"
+             and "".join(c["source"]).startswith("# Initialize Otter")]
+    if len(inits) != 1:
+        raise SystemExit(f"{name}: expected one otter init cell, found {len(inits)}")
+    inits[0]["source"] = INIT_CELL.format(name=name)
+    return nb
+
+
 def build(out: Path) -> dict:
     """Build every assignment into ``out``; return (and write) the manifest."""
     t0 = time.perf_counter()
@@ -82,7 +103,8 @@ def build(out: Path) -> dict:
         shutil.rmtree(dest, ignore_errors=True)
         for sub in ("student", "autograder", "solved"):
             (dest / sub).mkdir(parents=True)
-        shutil.copy2(src / "student" / master.name, dest / "student" / master.name)
+        student = with_offline_checker(json.loads((src / "student" / master.name).read_text()), master.name)
+        (dest / "student" / master.name).write_text(json.dumps(student, indent=1, ensure_ascii=False) + "\n")
         shutil.copy2(src / "autograder" / master.name, dest / "autograder" / master.name)
         (zip_src,) = (src / "autograder").glob(f"{name}-autograder_*.zip")  # otter adds a timestamp
         shutil.copy2(zip_src, dest / f"{name}-autograder.zip")
