@@ -3,7 +3,7 @@
 Builds the homework into a scratch folder, makes ``N`` perfect submissions (the ``solved`` notebooks, the four
 assignments in turn), and times ``python -m tools.homework grade --jobs 2`` on them, start to end (the command's
 own start-up, the sandbox probe and the outputs included).  As a reference in the same run, it times the grader
-this package replaced (otter-grader running each notebook in a Jupyter kernel, from git's ``main``) on a few of the
+this package replaced (otter-grader running each notebook in a Jupyter kernel, from git history) on a few of the
 same submissions, when that version is available.
 
 Run: ``.venv/bin/python bench/grading.py [N]`` (default 24).  The machine is shared: expect noise.
@@ -41,8 +41,10 @@ def timed(cmd: list[str]) -> tuple[float, str]:
 
 def reference(tmp: Path, n: int) -> float | None:  # the same solved notebooks, graded by the old tool
     """Seconds per submission of the otter-based grader on ``main`` (None when git has no such version)."""
-    old = subprocess.run(["git", "show", "main:tools/homework.py"], cwd=ROOT, capture_output=True, text=True)
-    if old.returncode != 0:
+    gone = subprocess.run(["git", "log", "--diff-filter=D", "--format=%H", "-1", "--", "tools/homework.py"], cwd=ROOT,
+                          capture_output=True, text=True).stdout.strip()  # the commit that replaced it
+    old = subprocess.run(["git", "show", f"{gone}^:tools/homework.py"], cwd=ROOT, capture_output=True, text=True)
+    if not gone or old.returncode != 0:
         return None
     script = ROOT / "bench" / "_otter_grader_reference.py"  # in bench/ so that its ROOT is this repository
     script.write_text(old.stdout)

@@ -19,7 +19,7 @@ import zipfile
 
 import homework_helpers as hh
 
-ASSIGNMENTS = ["hw01_gumbel", "hw02_estimators", "hw03_vae", "hw04_gumbel_softmax"]
+ASSIGNMENTS = ["hw01_gumbel", "hw02_estimators", "hw03_vae", "hw04_gumbel_softmax", "hw05_beyond"]
 BUILD = hh.ROOT / "build" / "homework"  # the README's default
 # Each wrong answer of homework 1 (and the tau mistake of homework 4), from the perfect notebook: (start of the
 # answer cell, old text, new text, the question it must cost).
@@ -36,6 +36,18 @@ WRONG = {
 }
 WRONG_TAU = ("def gumbel_softmax", "s = (logits - np.log(-np.log(u))) / temperature", "s = logits - np.log(-np.log(u))",
              "q1")  # the temperature is missing from the exponent
+WRONG_HW05 = {  # homework 5: the classic mistake of each implementation question
+    "wrong5-q1": ("def exact_value_and_grad", "(probs * values) @ (states - p)", "(probs * values) @ (p - states)",
+                  "q1"),  # the score's sign
+    "wrong5-q2": ("def rloo_estimates", "(fb.sum(axis=1, keepdims=True) - fb) / (n - 1)",
+                  "fb.mean(axis=1, keepdims=True)", "q2"),  # the baseline includes the sample itself
+    "wrong5-q3": ("def optimal_baseline", "return (probs * np.asarray(f(states), dtype=float)) @ s2 / (probs @ s2)",
+                  "return np.full(d, probs @ np.asarray(f(states), dtype=float))", "q3"),  # E[f] is not c*
+    "wrong5-q4": ("def conditional_gumbel", "z = -np.logaddexp(-top[:, None], np.log(e) - logits)",
+                  "z = np.minimum(logits - np.log(e), top[:, None] - 1e-9)", "q4"),  # clipped, not truncated
+    "wrong5-q5": ("def gumbel_top_k", "rng.gumbel(size=(size, logits.size))", "rng.gumbel(size=(size, 1))",
+                  "q5"),  # one shared Gumbel
+}
 
 
 def _masters():
@@ -57,10 +69,10 @@ def test_masters_are_stripped_and_mix_question_kinds():
         for cell in json.loads(text)["cells"]:
             assert not cell.get("outputs") and cell.get("execution_count") is None, master
         assert "def " in text and "hidden: true" in text, master
-        assert any(s in text for s in ("sp.integrate", "expect_standard_normal", "sp.limit")), master
+        assert any(s in text for s in ("sp.integrate", "expect_standard_normal", "sp.limit", "sp.solve")), master
         assert "_answer = " in text and "manual: true" in text, master
         letters += re.findall(r'q\d_answer = \\"([a-d])\\"  # SOLUTION', text)
-    assert len(letters) == 7 and len(set(letters)) >= 3, letters  # multiple choice: not all the same letter
+    assert len(letters) == 9 and len(set(letters)) >= 3, letters  # multiple choice: not all the same letter
 
 
 # The reference answers, in the forms a hint could give them away (earlier hints did, for each of these).
@@ -77,6 +89,15 @@ def test_hints_do_not_give_the_formula():
 
 
 CLASSIC = {  # (assignment, question, wrong code for the student's cell, what the failing public test says)
+    "own sample in the RLOO baseline": ("05_beyond", "q2", "def rloo_estimates(theta, f, rng, n, m):\n"
+                                        "    p = 1 / (1 + np.exp(-np.asarray(theta, dtype=float)))\n"
+                                        "    b = (rng.random((m, n, p.size)) < p).astype(float)\n"
+                                        "    fb = np.asarray(f(b), dtype=float)\n"
+                                        "    return ((fb - fb.mean(axis=1, keepdims=True))[..., None] * (b - p))"
+                                        ".mean(axis=1)\n", "includes f(b_i) itself"),
+    "shared Gumbel in top-k": ("05_beyond", "q5", "def gumbel_top_k(logits, k, rng, size):\n"
+                               "    return np.argsort(-(logits + rng.gumbel(size=(size, 1))), axis=1)[:, :k]\n"
+                               "def plackett_luce_prob(probs, order):\n    return 0.0\n", "not one shared G"),
     "no clamp": ("01_gumbel", "q3", "def sample_gumbel(rng, size, loc=0.0, scale=1.0):\n"
                  "    return loc - scale * np.log(-np.log(rng.random(size)))\n", "clamp u away from 0"),
     "shared Gumbel": ("01_gumbel", "q4", "def sample_gumbel(rng, size, loc=0.0, scale=1.0):\n"
@@ -131,6 +152,8 @@ def _batch(folder):
     start, old, new, _ = WRONG_TAU
     wrong_tau = hh.replace(solved["hw04_gumbel_softmax"], start, old, new)
     hh.write(folder / "wrong-tau", "hw04_gumbel_softmax.ipynb", wrong_tau)
+    for student, (start, old, new, _) in WRONG_HW05.items():
+        hh.write(folder / student, "hw05_beyond.ipynb", hh.replace(solved["hw05_beyond"], start, old, new))
     hh.write(folder, "hw01_gumbel.ipynb", solved["hw01_gumbel"])  # a flat file named like the assignment
     hh.write(folder, "carol_hw03_vae (1).ipynb", solved["hw03_vae"])  # renamed by a browser's download
     return assignments
@@ -175,7 +198,7 @@ def check_scores(rows: dict, assignments: dict) -> None:
         assert all(float(perfect[q]) == p for q, p in auto.items()), perfect
         assert blank["status"] == "graded" and float(blank["total"]) == 0, blank
         assert perfect["possible"] == f"{a['auto_points']:g}" and perfect["manual_pending"].startswith("q")
-    for student, (*_, question) in [*WRONG.items(), ("wrong-tau", WRONG_TAU)]:
+    for student, (*_, question) in [*WRONG.items(), ("wrong-tau", WRONG_TAU), *WRONG_HW05.items()]:
         row = rows[student]
         a = assignments[row["assignment"]]
         for q in (q for q in a["questions"] if not q["manual"]):
@@ -192,13 +215,13 @@ def check_scores(rows: dict, assignments: dict) -> None:
 def check_canvas(grades, rows: dict, assignments: dict) -> None:
     lines = (grades / "canvas.csv").read_text().splitlines()
     assert lines[0] == "Student,ID,SIS User ID,SIS Login ID,Section," + ",".join(ASSIGNMENTS)
-    assert lines[1].strip().startswith("Points Possible") and lines[1].endswith("12,15,15,12")
-    assert "carol,,,carol,,,,15," in lines
+    assert lines[1].strip().startswith("Points Possible") and lines[1].endswith("12,15,15,12,15")
+    assert "carol,,,carol,,,,15,," in lines
 
 
 def check_feedback(grades, assignments: dict) -> None:
     files = sorted(grades.glob("feedback/*/*.md"))
-    assert len(files) == 4 * 2 + len(WRONG) + 3
+    assert len(files) == len(ASSIGNMENTS) * 2 + len(WRONG) + len(WRONG_HW05) + 3
     hidden = {}
     for a in assignments.values():
         with zipfile.ZipFile(BUILD / a["autograder_zip"]) as zf:
