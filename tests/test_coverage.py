@@ -2,8 +2,8 @@
 
 The data is in tools/slide_coverage.py.  Every named test function and erratum must exist, every
 erratum of ERRATA.md must be placed on a slide line, and, where the slides' text is available
-(``../shared/seed/*.txt`` next to the repository, or ``$LECTURE_SEED``), every non-empty slide line
-must be accounted for, in slide order.
+(a copy in ``tests/data/slides/``, checked against ``../shared/seed/*.txt`` or ``$LECTURE_SEED`` where that is
+present), every non-empty slide line must be accounted for, in slide order.
 """
 
 from __future__ import annotations
@@ -33,12 +33,27 @@ COV = _load()
 ERRATA_IDS = re.findall(r"^\| (E\d\d\.\d+) \|", (ROOT / "ERRATA.md").read_text(encoding="utf-8"), re.M)
 
 
+# A copy of the slides' text (the lecture's seed), so that this check runs in every checkout and in CI;
+# where the original is beside the repository (../shared/seed) or named by $LECTURE_SEED, the copy must equal it.
+COPY = ROOT / "tests" / "data" / "slides"
+ORIGINAL = Path(os.environ.get("LECTURE_SEED", ROOT.parent / "shared" / "seed"))
+
+
+def _texts(folder: Path) -> dict[str, str]:
+    return {f.name: f.read_text(encoding="utf-8") for f in sorted(folder.glob("*.txt"))} if folder.is_dir() else {}
+
+
 def _seed_lines():
-    folder = Path(os.environ.get("LECTURE_SEED", ROOT.parent / "shared" / "seed"))
-    files = sorted(folder.glob("*.txt")) if folder.is_dir() else []
-    if not files:
-        pytest.skip(f"the slides' text is not here ({folder}); set LECTURE_SEED to its folder")
-    return [line.strip() for f in files for line in f.read_text(encoding="utf-8").splitlines() if line.strip()]
+    files = _texts(COPY)
+    assert files, f"the copy of the slides' text is missing from {COPY}"
+    return [line.strip() for text in files.values() for line in text.splitlines() if line.strip()]
+
+
+def test_copy_of_the_slides_is_the_original():
+    original = _texts(ORIGINAL)
+    if not original:
+        pytest.skip(f"the original slides' text is not beside this checkout ({ORIGINAL}); the copy is used")
+    assert _texts(COPY) == original, f"{COPY} differs from {ORIGINAL}: copy the slides' text again"
 
 
 def test_coverage_md_is_current():

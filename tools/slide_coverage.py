@@ -2,7 +2,7 @@
 
 Run ``python tools/slide_coverage.py`` to write COVERAGE.md, ``--check`` to fail if it is stale.
 tests/test_coverage.py keeps the file current, checks that every named test function and erratum
-exists, and (where the slides' text is available, ``../shared/seed/``) that every non-empty line
+exists, and (from the copy of the slides' text in ``tests/data/slides/``, kept equal to ``../shared/seed/``) that every non-empty line
 of every slide appears here exactly once, in order.
 
 Each slide is ``(title, items)``; an item is ``(key, verdicts)``: ``key`` is a piece of the slide
