@@ -120,7 +120,7 @@ test-oldest:
 	@test -x $(OLDEST_VENV)/bin/python || $(or $(OLDEST_PYTHON),$(PYTHON)) -m venv $(OLDEST_VENV)
 	@$(OLDEST_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -c tools/oldest-constraints.txt -e '.[test]' 2>&1 | grep -v "^WARNING: Location" || true
 	$(OLDEST_VENV)/bin/python -c "import sys, numpy, scipy, matplotlib, sympy, sklearn; print('oldest:', sys.version.split()[0], 'numpy', numpy.__version__, 'scipy', scipy.__version__, 'matplotlib', matplotlib.__version__, 'sympy', sympy.__version__, 'scikit-learn', sklearn.__version__)"
-	$(OLDEST_VENV)/bin/python -m pytest -q -n 2 tests lectures_lib --doctest-modules --ignore=tests/browser --ignore=tests/lite --ignore-glob='tests/test_homework*' --ignore=tests/test_stripped.py -p no:cacheprovider
+	TORCH_OPTIONAL=1 $(OLDEST_VENV)/bin/python -m pytest -q -n 2 tests lectures_lib --doctest-modules --ignore=tests/browser --ignore=tests/lite --ignore-glob='tests/test_homework*' --ignore=tests/test_stripped.py -p no:cacheprovider
 
 # Homework (instructors: homework/README.md), all offline:
 #   make homework                    student notebooks, hand-out zips, autograder zips in build/homework/
