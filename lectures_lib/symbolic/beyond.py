@@ -14,12 +14,17 @@ from .core import Chain
 
 theta, c = sp.symbols("theta c", real=True)
 f0, f1 = sp.symbols("f_0 f_1", real=True)
-p = 1 / (1 + sp.exp(-theta))  # sigmoid(theta): P(b = 1)
+sigma = sp.Symbol("sigma", positive=True)  # sigma = sigmoid(theta) = P(b = 1), displayed as a symbol
+p = 1 / (1 + sp.exp(-theta))  # the same, as a function of theta, for the derivatives
 
 
 def _score(b: int) -> sp.Expr:
-    """d/dtheta log p(b | theta) for one Bernoulli."""
-    return sp.diff(sp.log(p if b else 1 - p), theta)
+    """d/dtheta log p(b | theta) for one Bernoulli, written in sigma: ``1 - sigma`` for b = 1, ``-sigma`` for b = 0."""
+    in_theta = sp.diff(sp.log(p if b else 1 - p), theta)
+    in_sigma = 1 - sigma if b else -sigma
+    # the displayed form is the derivative: checked here, every time it is used
+    assert sp.simplify(in_theta - in_sigma.subs(sigma, p)) == 0
+    return in_sigma
 
 
 def score_mean_chain() -> Chain:
@@ -32,15 +37,11 @@ def score_mean_chain() -> Chain:
     >>> score_mean_chain().all_hold()
     True
     """
-    sig = sp.Function("sigma")(theta)
-    lines = [p * _score(1) + (1 - p) * _score(0),
-             sp.simplify(p * (1 - p)) - sp.simplify(p * (1 - p)),
+    lines = [sp.Add(sp.Mul(sigma, _score(1), evaluate=False), sp.Mul(1 - sigma, _score(0), evaluate=False),
+                    evaluate=False),
              sp.Integer(0)]
-    chain = Chain(r"The score has mean zero, $\mathbb E[s] = 0$", lines,
-                  ["", r"$\partial_\theta \log\sigma = 1 - \sigma$, $\partial_\theta \log(1 - \sigma) = -\sigma$",
-                   "the two terms cancel"])
-    chain.sigma = sig
-    return chain
+    return Chain(r"The score has mean zero, $\mathbb E[s] = 0$", lines,
+                 ["", r"$\partial_\theta \log\sigma = 1 - \sigma$ and $\partial_\theta \log(1 - \sigma) = -\sigma$ cancel"])
 
 
 def constant_baseline_chain() -> Chain:
@@ -48,18 +49,24 @@ def constant_baseline_chain() -> Chain:
 
     Introduced in notebooks/09_beyond_the_slides.ipynb (section "2. Control variates").
 
+    Notes
+    -----
+    The last line is ``dE[f]/dtheta = d/dtheta [sigma f_1 + (1 - sigma) f_0]`` with ``sigma' = sigma (1 - sigma)``;
+    that step is checked in ``theta`` here.
+
     Examples
     --------
     >>> constant_baseline_chain().all_hold()
     True
     """
-    expected = p * f1 + (1 - p) * f0
-    lines = [p * (f1 - c) * _score(1) + (1 - p) * (f0 - c) * _score(0),
-             p * (1 - p) * (f1 - c) - p * (1 - p) * (f0 - c),
-             p * (1 - p) * (f1 - f0),
-             sp.Derivative(expected, theta)]
+    gradient = sp.diff(p * f1 + (1 - p) * f0, theta)
+    last = sigma * (1 - sigma) * (f1 - f0)
+    assert sp.simplify(gradient - last.subs(sigma, p)) == 0
+    lines = [sp.Add(sp.Mul(sigma, f1 - c, _score(1), evaluate=False), sp.Mul(1 - sigma, f0 - c, _score(0),
+                                                                              evaluate=False), evaluate=False),
+             last]
     return Chain(r"Any constant baseline $c$ leaves the mean unchanged", lines,
-                 ["", r"the scores of $b = 1$ and $b = 0$", r"$c$ cancels", r"$\sigma' = \sigma(1 - \sigma)$"])
+                 ["", r"$c$ cancels; this is $\partial_\theta(\sigma f_1 + (1 - \sigma) f_0)$, as $\sigma' = \sigma(1 - \sigma)$"])
 
 
 def rloo_weight_identity() -> Chain:
@@ -96,14 +103,14 @@ def rloo_expectation(n: int = 2) -> sp.Expr:
     """
     if not isinstance(n, int) or n < 2:
         raise ValueError(f"n must be an integer >= 2, got {n!r}")
-    cost, prob = {0: f0, 1: f1}, {0: 1 - p, 1: p}
+    cost, prob = {0: f0, 1: f1}, {0: 1 - sigma, 1: sigma}
     total = sp.Integer(0)
     for bs in itertools.product((0, 1), repeat=n):
         weight = sp.Mul(*(prob[b] for b in bs))
         estimate = sum((cost[b] - sum(cost[o] for j, o in enumerate(bs) if j != i) / (n - 1)) * _score(b)
                        for i, b in enumerate(bs)) / n
         total += weight * estimate
-    return sp.simplify(total - sp.diff(p * f1 + (1 - p) * f0, theta))
+    return sp.simplify(total - sigma * (1 - sigma) * (f1 - f0))   # the exact gradient (constant_baseline_chain)
 
 
 def plackett_luce_total(n: int, k: int) -> sp.Expr:
