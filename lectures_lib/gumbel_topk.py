@@ -72,7 +72,9 @@ def gumbel_top_k(logits, k: int, rng: np.random.Generator, size=()) -> np.ndarra
 
 
 def plackett_luce_log_prob(ordered, logits) -> np.ndarray:
-    """Log probability of an ordered sample without replacement, ``sum_j [mu_{i_j} - log sum_{r not in i_<j} e^{mu_r}]``.
+    """Log probability of an ordered sample without replacement (the Plackett-Luce law).
+
+    ``log P(i_1, ..., i_k) = sum_j [mu_{i_j} - log sum_{r not in i_<j} e^{mu_r}]``.
 
     Introduced in notebooks/09_beyond_the_slides.ipynb (section "4. Gumbel-top-k").
 
@@ -128,7 +130,7 @@ def ordered_subsets(n: int, k: int) -> np.ndarray:
 
 
 def unordered_set_log_prob(subset, logits) -> np.ndarray:
-    """``log P(S)`` of the unordered set, the log-sum-exp over its ``k!`` orderings of the Plackett-Luce log-probability.
+    """``log P(S)`` of an unordered set: the log-sum-exp of the Plackett-Luce log-probabilities of its ``k!`` orders.
 
     Introduced in notebooks/09_beyond_the_slides.ipynb (section "4. Gumbel-top-k").
 

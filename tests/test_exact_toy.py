@@ -80,7 +80,8 @@ def test_exact_moments_of_reinforce():
     per_state = toy.costs[:, None] * toy.scores
     mean, var = toy.moments(per_state)
     assert np.allclose(mean, toy.grad, rtol=1e-13)                   # REINFORCE is unbiased, exactly
-    brute = np.array([sum(p * (g[d] - toy.grad[d]) ** 2 for p, g in zip(toy.probs, per_state)) for d in range(3)])
+    brute = np.array([sum(p * (g[d] - toy.grad[d]) ** 2 for p, g in zip(toy.probs, per_state, strict=True))
+                      for d in range(3)])
     assert np.allclose(var, brute)
 
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from matplotlib.axes import Axes
 from matplotlib.ticker import NullLocator
 
 from .. import _validate as check
@@ -114,7 +113,7 @@ def plot_variance_and_bias(stats: EstimatorStats, *, names=ESTIMATORS, axes=None
     x = np.arange(len(names))
     for ax, values, gid in ((ax_v, stats.variance, "var"), (ax_b, stats.bias, "bias")):
         bars = ax.bar(x, values, color=COLORS[:len(names)], edgecolor="black", lw=0.8)
-        for i, (bar, hatch) in enumerate(zip(bars, HATCHES)):
+        for i, (bar, hatch) in enumerate(zip(bars, HATCHES[:len(names)], strict=True)):
             bar.set_hatch(hatch)
             bar.set_gid(f"{gid}{i}")
         ax.set_xticks(x, names, rotation=20, ha="right")
@@ -210,7 +209,7 @@ def make_estimator_demo(rng: np.random.Generator, *, theta=(-0.5, 0.2, 0.6), tar
     def summary(tau: float, n: int, s: EstimatorStats) -> str:
         mse = s.bias**2 + s.variance
         best = ESTIMATORS[int(np.argmin(mse))]
-        parts = ", ".join(f"{name} {m:.3g}" for name, m in zip(ESTIMATORS, mse))
+        parts = ", ".join(f"{name} {m:.3g}" for name, m in zip(ESTIMATORS, mse, strict=True))
         return (f"τ = {tau:.2f}, n = {n}: mean squared error (bias² + variance) {parts}; "
                 f"smallest: <b>{best}</b>")
 

@@ -41,7 +41,8 @@ def score_mean_chain() -> Chain:
                     evaluate=False),
              sp.Integer(0)]
     return Chain(r"The score has mean zero, $\mathbb E[s] = 0$", lines,
-                 ["", r"$\partial_\theta \log\sigma = 1 - \sigma$ and $\partial_\theta \log(1 - \sigma) = -\sigma$ cancel"])
+                 ["", r"$\partial_\theta \log\sigma = 1 - \sigma$ and "
+                      r"$\partial_\theta \log(1 - \sigma) = -\sigma$ cancel"])
 
 
 def constant_baseline_chain() -> Chain:
@@ -66,7 +67,8 @@ def constant_baseline_chain() -> Chain:
                                                                               evaluate=False), evaluate=False),
              last]
     return Chain(r"Any constant baseline $c$ leaves the mean unchanged", lines,
-                 ["", r"$c$ cancels; this is $\partial_\theta(\sigma f_1 + (1 - \sigma) f_0)$, as $\sigma' = \sigma(1 - \sigma)$"])
+                 ["", r"$c$ cancels; this is $\partial_\theta(\sigma f_1 + (1 - \sigma) f_0)$, "
+                      r"as $\sigma' = \sigma(1 - \sigma)$"])
 
 
 def rloo_weight_identity() -> Chain:
