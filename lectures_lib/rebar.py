@@ -69,7 +69,16 @@ def _relaxed(z, tau: float) -> tuple[np.ndarray, np.ndarray]:
 
 
 def reinforce_terms(noise: RelaxNoise, target: float) -> np.ndarray:
-    """Plain REINFORCE on the shared noise, ``f(b) (b - sigmoid(theta))``, shape (n, D)."""
+    """Plain REINFORCE on the shared noise, ``f(b) (b - sigmoid(theta))``, shape (n, D).
+
+    Introduced in notebooks/09_beyond_the_slides.ipynb (section "3. REBAR and RELAX").
+
+    Examples
+    --------
+    >>> noise = draw_relax_noise([0.0], np.random.default_rng(0), 2)
+    >>> bool(np.allclose(reinforce_terms(noise, 0.0)[:, 0], noise.b[:, 0] * (noise.b[:, 0] - 0.5)))
+    True
+    """
     return toy_cost(noise.b, target)[:, None] * bernoulli_score(noise.b, noise.theta)
 
 
@@ -102,6 +111,12 @@ def straight_through_grads(noise: RelaxNoise, target: float, temperature) -> np.
     -----
     Forward ``x_st = x + detach(b - x) = b``; backward ``dx_st/dz = dx/dz``, so the estimate is
     ``f'(b)_d x_d (1 - x_d) / tau``: the slope of ``f`` at the corner times the slope of the relaxation.
+
+    Examples
+    --------
+    >>> noise = draw_relax_noise([0.0], np.random.default_rng(0), 3)
+    >>> straight_through_grads(noise, 0.45, 0.5).shape
+    (3, 1)
     """
     x, dx = _relaxed(noise.z, _temperature(temperature))
     return toy_cost_grad(noise.b, target) * dx
@@ -119,6 +134,13 @@ def control_terms(noise: RelaxNoise, target: float, temperature) -> np.ndarray:
     ``E_b[E[h(z~)|b] s] = d/dtheta E[h(z~)]`` minus the part through ``z~``'s own dependence, and
     ``E[h(z~)] = E[h(z)]``.  The estimate is ``f(b) s - B phi``.  Features, in order:
     ``f(x)`` (REBAR's), ``x_1 .. x_D`` and the constant 1 (whose ``B`` is the score: a constant baseline).
+
+    Examples
+    --------
+    >>> noise = draw_relax_noise([0.0, 1.0], np.random.default_rng(0), 4)
+    >>> B = control_terms(noise, 0.45, 0.5)
+    >>> B.shape, bool(np.allclose(B[..., -1], noise.b - 1 / (1 + np.exp(-noise.theta))))
+    ((4, 2, 4), True)
     """
     tau = _temperature(temperature)
     s = bernoulli_score(noise.b, noise.theta)                               # (n, D)
@@ -196,6 +218,13 @@ def fit_control_coefficients(noise: RelaxNoise, target: float, temperature, *, r
     of the REINFORCE terms on the control variates over all samples and parameters.  Grathwohl et
     al. minimise the same variance by SGD on ``phi`` (and a neural surrogate); the linear surrogate
     lets the notebook solve it exactly.
+
+    Examples
+    --------
+    >>> train = draw_relax_noise([0.0, 1.0], np.random.default_rng(0), 500)
+    >>> phi = fit_control_coefficients(train, 0.45, 0.5, rebar=True)
+    >>> phi.shape, bool(np.all(phi[1:] == 0))
+    ((4,), True)
     """
     A = reinforce_terms(noise, target).reshape(-1)
     B = control_terms(noise, target, temperature)
