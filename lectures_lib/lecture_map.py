@@ -113,6 +113,21 @@ LECTURE_MAP: tuple[Entry, ...] = (
           "08_discrete_generators.ipynb", "5. The slides' discrete GAN",
           ("discrete_gan.SequenceGenerator", "discrete_gan.train_discrete_gan", "discrete_gan.total_variation",
            "demos.discrete_generators.make_gan_training_demo")),
+    Entry("(beyond the slides) an exact reference for gradient estimators", "09_beyond_the_slides.ipynb",
+          "1. An exact reference", ("exact_toy.exact_toy", "exact_toy.all_states", "exact_toy.bernoulli_score")),
+    Entry("(beyond the slides) Score Function Estimator: baselines that keep it unbiased", "09_beyond_the_slides.ipynb",
+          "2. Control variates",
+          ("control_variates.optimal_constant_baseline", "control_variates.rloo_grad", "control_variates.nvil_grads",
+           "symbolic.beyond.constant_baseline_chain", "symbolic.beyond.rloo_weight_identity")),
+    Entry("(beyond the slides) REBAR and RELAX", "09_beyond_the_slides.ipynb", "3. REBAR and RELAX",
+          ("conditional_noise.conditional_logistic", "conditional_noise.conditional_gumbel", "rebar.relax_grads",
+           "rebar.fit_control_coefficients", "demos.beyond.make_estimator_demo")),
+    Entry("(beyond the slides) Gumbel-top-k: sampling without replacement", "09_beyond_the_slides.ipynb",
+          "4. Gumbel-top-k", ("gumbel_topk.gumbel_top_k", "gumbel_topk.plackett_luce_log_prob",
+                               "gumbel_topk.unordered_set_estimate")),
+    Entry("(beyond the slides) temperatures, annealing, KL terms, densities above 1, straight-through",
+          "09_beyond_the_slides.ipynb", "5. Practice",
+          ("categorical_vae.train_categorical_vae", "concrete_log_prob", "straight_through")),
 )
 
 

@@ -5,7 +5,7 @@
 
 What it makes (``build/lite/``, static files that any web server, or a USB stick, can serve):
 
-* JupyterLab 4.3 in the browser (``lab/index.html``) with notebooks 00-08 at the root of the file
+* JupyterLab 4.3 in the browser (``lab/index.html``) with notebooks 00-09 at the root of the file
   browser, so ``lab/index.html?path=03_gumbel_max_trick.ipynb`` opens notebook 03, and the homework's student
   notebooks (from ``make homework``) in ``homework/``, whose public checks run in the browser too;
 * ``static/pyodide/``: the Pyodide 0.27.7 runtime (CPython 3.12 compiled to WebAssembly) and every

@@ -147,7 +147,8 @@ SLIDES = [
          V("symbolic_score_function::test_gradient_chain_for_z_squared", "rl::test_reinforce_is_unbiased")),
         ("suffers from high variance and is slow to converge",
          V("symbolic_score_function::test_estimator_variance_closed_form",
-           "symbolic_estimators::test_toy_objective_and_moments", "rl::test_baseline_reduces_gradient_variance")),
+           "symbolic_estimators::test_toy_objective_and_moments", "rl::test_baseline_reduces_gradient_variance",
+           "rebar::test_variance_ordering")),
     ]),
     ("re-parameterization trick", [
         ("we let z = g(x):", TEXT),
@@ -327,6 +328,11 @@ def render() -> str:
         "",
         f"Totals: {counts['verified']} verified, {counts['erratum']} erratum verdicts, "
         f"{counts['not checkable']} not checkable (titles, transitions, definitions and informal statements).",
+        "",
+        "Notebook 09 (`notebooks/09_beyond_the_slides.ipynb`) goes past the last slide: control variates, REBAR and",
+        "RELAX, Gumbel-top-k.  It has no slide lines of its own; its claims are checked against exact enumeration by",
+        "`tests/test_exact_toy.py`, `tests/test_control_variates.py`, `tests/test_rebar.py`, `tests/test_gumbel_topk.py`,",
+        "`tests/test_symbolic_beyond.py` and `tests/test_beyond_demos.py`.",
     ]
     for number, (title, entries) in enumerate(SLIDES, start=1):
         out += ["", f"## {number}. {title}", "", "| # | slide | verdict |", "|---|-------|---------|"]
