@@ -18,6 +18,7 @@ import time
 import zipfile
 
 import homework_helpers as hh
+from tools.homework.masters import questions_of
 
 ASSIGNMENTS = ["hw01_gumbel", "hw02_estimators", "hw03_vae", "hw04_gumbel_softmax", "hw05_beyond"]
 BUILD = hh.ROOT / "build" / "homework"  # the README's default
@@ -283,3 +284,34 @@ def test_a_killed_batch_leaves_the_old_results_whole_and_no_process():
         assert not hh.sandbox_processes(stdout), "a sandbox outlived its killed batch"
     finally:
         hh.cleanup(work)
+
+
+def _headings(notebook) -> list[str]:
+    cells = json.loads(notebook.read_text())["cells"]
+    return [ln.lstrip("#").strip() for c in cells if c["cell_type"] == "markdown"
+            for ln in "".join(c["source"]).splitlines() if ln.startswith("#")]
+
+
+def test_lecture_references_name_real_sections():
+    """Every question's **Lecture:** line names a notebook that exists, and each section (§N) and title it gives
+    is a heading there, so the feedback that repeats it sends a student to the right place."""
+    checked = 0
+    for master in _masters():
+        for q in questions_of(master):
+            for part in re.split(r";\s*(?=notebooks/)", q["lecture"]):
+                m = re.match(r"(notebooks/\d\d_\w+\.ipynb)\s+(.*)", part)
+                assert m, (master.name, q["name"], q["lecture"])
+                notebook = hh.ROOT / m.group(1)
+                assert notebook.exists(), (master.name, q["name"], m.group(1))
+                headings = _headings(notebook)
+                # titles are compared by their words of four letters or more: the heading writes its maths in
+                # LaTeX ($\\beta$), the question in Unicode (β)
+                words = [set(re.findall(r"[a-z]{4,}", h.lower())) for h in headings]
+                for number in re.findall(r"§(\d+)", m.group(2)):
+                    assert any(re.match(rf"{number}(\.\d+)*[. ]", h) for h in headings), (
+                        master.name, q["name"], f"no section {number} in {m.group(1)}")
+                for title in re.findall(r"\*([^*]+)\*", m.group(2)):
+                    wanted = set(re.findall(r"[a-z]{4,}", title.lower()))
+                    assert wanted and any(wanted <= w for w in words), (master.name, q["name"], f"no heading {title!r}")
+                    checked += 1
+    assert checked >= 30
