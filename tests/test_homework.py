@@ -18,6 +18,7 @@ import time
 import zipfile
 
 import homework_helpers as hh
+
 from tools.homework.masters import questions_of
 
 ASSIGNMENTS = ["hw01_gumbel", "hw02_estimators", "hw03_vae", "hw04_gumbel_softmax", "hw05_beyond"]
