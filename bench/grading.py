@@ -73,8 +73,8 @@ def main() -> int:
               f"({seconds / n:.2f} s each; {graded}/{n} graded; target >= 30 per minute)")
         old = reference(tmp, min(n, 8))
         if old is not None:
-            print(f"reference, otter-grader in a Jupyter kernel (git history): {old:.2f} s each, {60 / old:.1f} per minute; "
-                  f"the sandboxed grader is {old / (seconds / n):.1f}x faster")
+            print(f"reference, otter-grader in a Jupyter kernel (git history): {old:.2f} s each, "
+                  f"{60 / old:.1f} per minute; the sandboxed grader is {old / (seconds / n):.1f}x faster")
     return 0 if rate >= 30 and graded == n else 1
 
 

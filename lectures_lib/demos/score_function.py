@@ -14,6 +14,7 @@ import sympy as sp
 from matplotlib.axes import Axes
 from matplotlib.collections import PolyCollection
 from matplotlib.ticker import NullLocator
+from matplotlib.transforms import offset_copy
 
 from .. import _validate as check
 from ..estimators import score_function_grad
@@ -24,6 +25,11 @@ from ..widgets import Demo, StillDemo, slider
 BASELINE = CATEGORY_COLORS[2]  # green: Monte Carlo *with* a baseline (orange is without)
 HIST_EDGES = np.linspace(-20.0, 20.0, 101)  # fixed bins and limits: the picture moves, the frame does not
 MU_GRID = np.linspace(-3.0, 3.0, 121)
+Y_TICKS = (0.0, 0.5, 1.0)  # the histograms' y-axis runs over [0, 1]; its labels show true densities
+
+
+def _tick_labels(height_scale: float) -> list[str]:
+    return [f"{t * height_scale:.2g}" for t in Y_TICKS]
 
 
 def _outline(values, edges, height_scale: float) -> np.ndarray:
@@ -80,7 +86,7 @@ def plot_estimate_histograms(no_baseline, with_baseline, exact: float, *, edges=
     ax.set_xlim(edges[0], edges[-1])
     ax.set_ylim(0, 1)
     ax.set_xticks(np.linspace(edges[0], edges[-1], 5))
-    ax.set_yticks([0, 0.5, 1], [f"{t * height_scale:.2g}" for t in (0, 0.5, 1)])  # true densities
+    ax.set_yticks(Y_TICKS, _tick_labels(height_scale))  # true densities
     ax.set_xlabel("estimate of ∂E[f]/∂μ")
     ax.set_ylabel("density")
     ax.legend(loc="upper left")
@@ -230,6 +236,17 @@ def make_score_function_demo(rng: np.random.Generator, *, n_estimates: int = 100
         d = frame(mu, c, N)
         plot_estimate_histograms(d["none"], d["with_b"], 2 * mu, height_scale=d["scale"], ax=axes[0])
         axes[0].set_title(f"{n_estimates} estimates of ∂E[z² + c]/∂μ")
+        # The y tick labels (true densities) change with c and N: drawn as moving texts where the tick labels
+        # were, so that moving c or N redraws three numbers instead of the whole figure.
+        tick = axes[0].yaxis.get_major_ticks()[0]
+        place = offset_copy(axes[0].get_yaxis_transform(), fig=axes[0].figure, units="points",
+                            x=-(tick.get_tick_padding() + tick.get_pad()))
+        size = tick.label1.get_fontsize()
+        for i, (t, label) in enumerate(zip(Y_TICKS, _tick_labels(d["scale"]), strict=True)):
+            axes[0].text(0.0, t, label, transform=place, ha="right", va="center", fontsize=size, gid=f"ytick_{i}")
+        # the axis keeps invisible labels as wide as the widest text, so the "density" label stays clear of them
+        axes[0].set_yticks(Y_TICKS, ["0.000"] * len(Y_TICKS))
+        axes[0].tick_params(axis="y", labelcolor=(0, 0, 0, 0))
         plot_std_vs_mu(MU_GRID, d["std_none"], d["std_best"], mu, d["s_none"], d["s_loo"], ax=axes[1])
         axes[1].set_title("std of one estimate: exact (lines), measured (markers)")
         # one legend under both panels: inside the axes the moving histograms would be drawn over it
@@ -238,8 +255,11 @@ def make_score_function_demo(rng: np.random.Generator, *, n_estimates: int = 100
             h, lab = ax.get_legend_handles_labels()
             handles, labels = handles + h, labels + lab
             ax.get_legend().remove()
-        axes[0].figure.legend(handles, labels, loc="outside lower center", ncols=len(labels))
-        moving.update({a.get_gid(): a for ax in axes for a in [*ax.lines, *ax.collections] if a.get_gid()})
+        fig = axes[0].figure
+        for old in list(fig.legends):  # a rebuild (c or N moved) draws the still parts again: one legend only
+            old.remove()
+        fig.legend(handles, labels, loc="outside lower center", ncols=len(labels))
+        moving.update({a.get_gid(): a for ax in axes for a in [*ax.lines, *ax.collections, *ax.texts] if a.get_gid()})
         return list(moving.values())
 
     def update(mu: float, c: float, N: int) -> str:
@@ -252,11 +272,13 @@ def make_score_function_demo(rng: np.random.Generator, *, n_estimates: int = 100
         moving["mu_line"].set_xdata([mu, mu])
         moving["emp_none"].set_data([mu], [d["s_none"]])
         moving["emp_loo"].set_data([mu], [d["s_loo"]])
+        for i, label in enumerate(_tick_labels(d["scale"])):
+            moving[f"ytick_{i}"].set_text(label)
         return summary(mu, N, d)
 
     controls = {"mu": slider(1.0, -3.0, 3.0, 0.25, "mean μ"),
                 "c": slider(0.0, -10.0, 10.0, 1.0, "shift c in f(z) = z² + c", readout_format=".0f"),
                 "N": slider(min(10, n_max), 2, n_max, 1, "samples per estimate N", integer=True)}
-    # c and N change the histograms' height scale (the y tick labels): redraw the still parts then
+    # c and N change the histograms' height scale: only the y tick label texts, which move with the rest
     return StillDemo(setup, lambda _moving, **values: update(**values), controls,
-                     play="mu", ncols=2, figsize=(10.0, 3.7), rebuild_on=("c", "N"))
+                     play="mu", ncols=2, figsize=(10.0, 3.7))
