@@ -3,6 +3,7 @@
     python docs/walkthrough/shoot.py sweep SITE OUT            # every NN_*.html in full, at 1280 and 390 px
     python docs/walkthrough/shoot.py crop SITE PAGE TEXT PNG [--height 500] [--above 40] [--width 1280] [--nth 0]
     python docs/walkthrough/shoot.py batch SITE LIST.tsv     # many crops: PAGE TEXT PNG HEIGHT ABOVE WIDTH NTH per line
+                                                             # (an 8th column "open" unfolds every <details> first)
 
 ``sweep`` writes each page as tiles (``OUT/<page>-<width>-<i>.png``, 3000 px tall) and prints, per page,
 what the reading check of tests/browser/test_site.py finds (raw HTML/LaTeX, output wider than its column,
@@ -67,7 +68,7 @@ def sweep(site: Path, out: Path) -> None:
 
 
 def crop(site: Path, page_name: str, text: str, path: Path, height: int, above: int, width: int, nth: int) -> None:
-    batch(site, [(page_name, text, path, height, above, width, nth)])
+    batch(site, [(page_name, text, path, height, above, width, nth, False)])
 
 
 def batch(site: Path, jobs) -> None:
@@ -75,9 +76,11 @@ def batch(site: Path, jobs) -> None:
 
     with sync_playwright() as p:
         browser, page = _open(p, 1280)
-        for page_name, text, path, height, above, width, nth in jobs:
+        for page_name, text, path, height, above, width, nth, unfold in jobs:
             page.set_viewport_size({"width": width, "height": 900})
             _goto(page, (site.resolve() / page_name).as_uri())
+            if unfold:  # folded solutions and errata
+                page.evaluate("document.querySelectorAll('details').forEach(d => { d.open = true; })")
             # TEXT: visible text, or a Playwright selector ("xpath=...", "css=...")
             target = (page.locator(text) if text.startswith(("xpath=", "css=")) else
                       page.get_by_text(text, exact=False)).nth(nth)
@@ -114,7 +117,8 @@ def main(argv: list[str] | None = None) -> None:
     elif args.command == "batch":
         rows = [line.split("\t") for line in args.list.read_text(encoding="utf-8").splitlines()
                 if line.strip() and not line.startswith("#")]
-        batch(args.site, [(r[0], r[1], args.list.parent / r[2], *map(int, r[3:7])) for r in rows])
+        batch(args.site, [(r[0], r[1], args.list.parent / r[2], *map(int, r[3:7]), r[7:8] == ["open"])
+                          for r in rows])
     else:
         crop(args.site, args.page, args.text, args.png, args.height, args.above, args.width, args.nth)
 
