@@ -1,5 +1,7 @@
 """Tests of the interactive demos of notebooks/01_motivation.ipynb (no browser needed)."""
 
+import re
+
 import numpy as np
 import pytest
 
@@ -18,6 +20,11 @@ def gumbel(gan):
     return mot.draw_gumbel_noise(gan, np.random.default_rng(1), 6)
 
 
+def _shown_text(summary_html: str) -> str:
+    """What a student reads: the summary without its HTML tags."""
+    return re.sub(r"<[^>]+>", "", summary_html)
+
+
 def _moves(demo, name, value):
     before = (demo.image.value, demo.summary.value)
     demo.sliders[name].value = value
@@ -29,6 +36,8 @@ def test_gan_losses_demo_moves_and_reports_kl():
     assert isinstance(demo, Demo) and demo.image.value and demo.summary.value
     assert _moves(demo, "mu_g", 3.0)
     assert "= 4.500" in demo.summary.value  # KL(N(3, 1) || N(0, 1)) = 9/2 by the trapezoid rule
+    # subscripts as <sub>, never a raw underscore (p_g) in what the student reads
+    assert "_" not in _shown_text(demo.summary.value) + demo.sliders["mu_g"].description, demo.summary.value
     assert _moves(demo, "mu_g", -2.0)
 
 
@@ -55,7 +64,8 @@ def test_discrete_demo_moves_each_slider(gan, gumbel):
     assert _moves(demo, "theta_j", 3.5)
     assert _moves(demo, "noise", 4)
     assert _moves(demo, "theta_j", -3.5)
-    assert "tokens K = (" in demo.summary.value and "E[D] = " in demo.summary.value
+    assert "tokens k = (" in demo.summary.value and "E[D] = " in demo.summary.value
+    assert "_" not in _shown_text(demo.summary.value), demo.summary.value  # subscripts as <sub>, not raw
 
 
 def test_discrete_demo_summary_numbers_are_right(gan, gumbel):
@@ -64,7 +74,7 @@ def test_discrete_demo_summary_numbers_are_right(gan, gumbel):
     demo.sliders["theta_j"].value = 1.0
     theta = mot.with_parameter(gan.theta, j, 1.0)
     tokens = mot.sample_tokens(gan, gumbel[0], theta)
-    assert f"tokens K = {tuple(int(k) for k in tokens)}" in demo.summary.value
+    assert f"tokens k = {tuple(int(k) for k in tokens)}" in demo.summary.value
     assert f"E[D] = {mot.expected_discriminator(gan, theta):.3f}" in demo.summary.value
 
 

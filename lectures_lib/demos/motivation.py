@@ -153,7 +153,7 @@ def make_gan_losses_demo(loc_data: float = 0.0, scale_data: float = 1.0, scale_g
     x = np.linspace(loc_data - half, loc_data + half, n_grid)
     log_p_data = norm.logpdf(x, loc_data, scale_data)
     p_data = np.exp(log_p_data)
-    mu = slider(loc_g, loc_data - loc_max, loc_data + loc_max, 0.1, "generator mean μ_g")
+    mu = slider(loc_g, loc_data - loc_max, loc_data + loc_max, 0.1, "generator mean")
 
     def frame(mu_g):
         # log N(x; mu_g, scale_g^2) in NumPy: scipy.stats' per-call overhead matters under a slider
@@ -183,8 +183,9 @@ def make_gan_losses_demo(loc_data: float = 0.0, scale_data: float = 1.0, scale_g
         moving["d_star"].set_ydata(d_star)
         for kind, value in grads.items():
             moving[f"bar_{kind}"].set_height(value)
-        return (f"μ_g = {mu_g:.1f}: KL(p_g‖p_data) = E<sub>p_g</sub>[−logit D*] = {kl:.3f} · "
-                f"E<sub>p_g</sub>|∂ℓ/∂s|: log(1−D) {grads['minimax']:.3f}, −log D {grads['non_saturating']:.3f}, "
+        e_pg = "E<sub>p<sub>g</sub></sub>"  # subscripts as HTML: the summary is an HTML widget
+        return (f"μ<sub>g</sub> = {mu_g:.1f}: KL(p<sub>g</sub> ‖ p<sub>data</sub>) = {e_pg}[−logit D*] = {kl:.3f} · "
+                f"{e_pg}|∂ℓ/∂s|: log(1−D) {grads['minimax']:.3f}, −log D {grads['non_saturating']:.3f}, "
                 f"−logit D {grads['logit']:.3f}")
 
     return StillDemo(lambda axes, **values: _by_gid(setup(axes, **values)), update, {"mu_g": mu}, play="mu_g",
@@ -386,9 +387,9 @@ def make_discrete_generator_demo(rng: np.random.Generator, *, gan: ToySequenceGA
             text.set_position((t + 1, k))
             text.set_text(f"{probs[t, k]:.2f}")
             text.set_color("white" if probs[t, k] > 0.6 else "black")
-        return (f"{name} = {theta_j:.2f}, noise draw {noise}: tokens K = {tuple(int(k) for k in tokens)} · "
-                f"D(G_θ(z)) = {d:.3f}, finite difference ∂D/∂θ_j = {fd_d:.3g} (h = {h:g}) · "
-                f"E[D] = {e:.3f}, ∂E[D]/∂θ_j = {expected_discriminator_grad(gan, j, theta):.4f} "
+        return (f"{name} = {theta_j:.2f}, noise draw {noise}: tokens k = {tuple(int(k) for k in tokens)} · "
+                f"D(G<sub>θ</sub>(z)) = {d:.3f}, finite difference ∂D/∂θ<sub>j</sub> = {fd_d:.3g} (h = {h:g}) · "
+                f"E[D] = {e:.3f}, ∂E[D]/∂θ<sub>j</sub> = {expected_discriminator_grad(gan, j, theta):.4f} "
                 f"(finite difference {fd_e:.4f})")
 
     return StillDemo(lambda axes, **values: _by_gid(setup(axes, **values)), update, controls, play="theta_j",

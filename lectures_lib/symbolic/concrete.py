@@ -108,7 +108,7 @@ def logistic_difference() -> tuple[sp.Integral, sp.Integral, Chain]:
     start = sp.Integral(sp.exp(-z1 - sp.exp(-z1)) * sp.exp(-sp.exp(-(z1 + ell))), (z1, -sp.oo, sp.oo))
     substituted = start.transform(z1, -sp.log(t))  # z = -log t: z -> -oo is t -> oo, z -> oo is t -> 0
     lines = [substituted, sp.Integral(sp.exp(-t * (1 + sp.exp(-ell))), (t, 0, sp.oo)), _sigmoid(ell)]
-    notes = ["", "collect t", "the integral of exp(−ct) over (0, ∞) is 1/c"]
+    notes = ["", "collect $t$", r"$\int_0^\infty e^{-ct}\,dt = 1/c$"]
     return start, substituted, Chain("P(G₁ − G₂ ≤ l)", lines, notes)
 
 
@@ -139,7 +139,8 @@ def binary_concrete_density() -> tuple[Chain, sp.Expr, sp.Expr]:
         tau * a1 * a2 * x1**-tau * x2**-tau / (a1 * x1**-tau + a2 * x2**-tau) ** 2 * (x1 + x2) / (x1 * x2),
     ]
     maddison = concrete_density_maddison(2)
-    notes = ["", "exp(-τ log x) = x^(-τ)", "multiply by (α₂ x₂^(-τ))² / (α₂ x₂^(-τ))², α_k = exp(μ_k)"]
+    notes = ["", r"$\exp(-\tau \log x) = x^{-\tau}$",
+             r"multiply by $(\alpha_2 x_2^{-\tau})^2 / (\alpha_2 x_2^{-\tau})^2$, where $\alpha_k = \exp(\mu_k)$"]
     chain = Chain("K = 2: the density of x₁ by change of variables", lines, notes)
     return chain, maddison, sp.simplify(lines[-1] / maddison)
 
@@ -239,7 +240,7 @@ def concrete_density_tau_one(K: int) -> tuple[Chain, sp.Expr]:
         concrete_density_maddison(K).subs(tau, 1),  # SymPy writes x_k^(-tau-1) = x_k^-2 at once
         sp.factorial(K - 1) * sp.Mul(*a) * P ** (K - 2) / sum(ak * (P / x) for ak, x in zip(a, xs, strict=True)) ** K,
     ]
-    notes = ["", "multiply numerator and denominator by (Π x_j)^K"]
+    notes = ["", r"multiply numerator and denominator by $(\prod_j x_j)^K$"]
     slide = sp.factorial(K - 1) * sp.Mul(*[ak / sum(a) for ak in a])
     return Chain(f"K = {K}, τ = 1", lines, notes), slide
 

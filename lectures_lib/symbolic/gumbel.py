@@ -291,7 +291,7 @@ def normalisation() -> RuleChain:
 
 # the moment chains: substitute z = mu - beta log t, split the integral, then use Gamma^(k)(1)
 _MOMENT_RULES = {1: ("substitute", z, (mu - beta * sp.log(t), t)), 2: ("linear",), 3: ("gamma",), 4: ("evaluate",)}
-_GAMMA_NOTE = "Γ(s) = ∫ t^(s−1) e^(−t) dt, differentiated in s"
+_GAMMA_NOTE = r"$\Gamma(s) = \int_0^\infty t^{s-1} e^{-t}\,dt$, differentiated in $s$"
 
 
 def mean() -> RuleChain:
@@ -312,7 +312,7 @@ def mean() -> RuleChain:
     lines = [sp.Integral(z * pdf(), (z, -sp.oo, sp.oo)), e(mu - beta * sp.log(t)),
              mu * e(1) - beta * e(sp.log(t)), mu * gamma_moment(0) - beta * gamma_moment(1),
              mu + sp.EulerGamma * beta]
-    notes = ["", "z = μ − β log t", "linearity", _GAMMA_NOTE, "Γ(1) = 1, Γ′(1) = −γ"]
+    notes = ["", r"$z = \mu - \beta \log t$", "linearity", _GAMMA_NOTE, r"$\Gamma(1) = 1$, $\Gamma'(1) = -\gamma$"]
     return RuleChain("Mean E[Z]", lines, notes, rules=dict(_MOMENT_RULES))
 
 
@@ -338,7 +338,7 @@ def variance() -> RuleChain:
              beta**2 * (e(sp.log(t) ** 2) + 2 * g * e(sp.log(t)) + g**2 * e(1)),
              beta**2 * (gamma_moment(2) + 2 * g * gamma_moment(1) + g**2 * gamma_moment(0)),
              sp.pi**2 * beta**2 / 6]
-    notes = ["", "z = μ − β log t", "expand the square", _GAMMA_NOTE, "Γ″(1) = γ² + π²/6"]
+    notes = ["", r"$z = \mu - \beta \log t$", "expand the square", _GAMMA_NOTE, r"$\Gamma''(1) = \gamma^2 + \pi^2/6$"]
     return RuleChain("Variance E[(Z − μ − γβ)²]", lines, notes, rules=dict(_MOMENT_RULES))
 
 
@@ -372,7 +372,7 @@ def max_of_exponentials_limit() -> RuleChain:
     lim = lambda g: sp.Limit(g, n, sp.oo)  # noqa: E731
     lines = [lim((1 - sp.exp(-(x + sp.log(n)), evaluate=False)) ** n), lim((1 - sp.exp(-x) / n) ** n),
              sp.exp(lim(n * sp.log(1 - sp.exp(-x) / n))), sp.exp(-sp.exp(-x))]
-    notes = ["", "e^(−log n) = 1/n", "exp is continuous", "log(1 − a/n) = −a/n + O(1/n²)"]
+    notes = ["", r"$e^{-\log n} = 1/n$", r"$\exp$ is continuous", r"$\log(1 - a/n) = -a/n + O(1/n^2)$"]
     return RuleChain("Max of n Exp(1), minus log n", lines, notes,
                      rules={1: ("limit",), 2: ("evaluate",), 3: ("evaluate",)})
 

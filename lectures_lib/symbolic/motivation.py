@@ -55,7 +55,7 @@ def objective_derivative() -> Chain:
     return Chain(
         "Derivative of the discriminator's pointwise objective",
         [sp.Derivative(f, D), P_DATA / D - P_G / (1 - D), (P_DATA - (P_DATA + P_G) * D) / (D * (1 - D))],
-        ["", "differentiate each log", "common denominator D(1 - D) > 0"],
+        ["", "differentiate each log", "common denominator $D(1 - D) > 0$"],
     )
 
 
@@ -127,7 +127,7 @@ def logit_of_optimal_discriminator() -> Chain:
         "The optimal discriminator's logit",
         [sp.log(d_star / (1 - d_star)), sp.log(d_star / sp.UnevaluatedExpr(P_G / (P_DATA + P_G))),
          sp.log(P_DATA / P_G)],
-        ["", "since 1 - D* = pg / (pdata + pg)", "the sums (pdata + pg) cancel"],
+        ["", r"since $1 - D^* = p_g / (p_\mathrm{data} + p_g)$", r"the sums $p_\mathrm{data} + p_g$ cancel"],
     )
 
 
@@ -146,7 +146,8 @@ def slide_generator_loss_is_kl() -> Chain:
         "The slide's generator loss at the optimal discriminator",
         [integral(pg * (-sp.log(d_star / (1 - d_star)))), integral(pg * (-sp.log(pd / pg))),
          integral(pg * sp.log(pg / pd))],
-        ["", "the logit of D* is log(pdata / pg)", "-log(a/b) = log(b/a): the definition of KL(pg || pdata)"],
+        ["", r"the logit of $D^*$ is $\log(p_\mathrm{data} / p_g)$",
+         r"$-\log(a/b) = \log(b/a)$: the definition of $\mathrm{KL}(p_g \,\|\, p_\mathrm{data})$"],
     )
 
 

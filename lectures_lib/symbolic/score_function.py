@@ -201,7 +201,7 @@ def gradient_chain(f: sp.Expr, param: sp.Symbol) -> Chain:
              sp.Integral(sp.Derivative(f * p, param), REAL_LINE),
              sp.Integral(f * sp.Derivative(p, param), REAL_LINE),
              sp.Integral(p * f * sp.Derivative(sp.log(p), param), REAL_LINE), exact]
-    notes = ["", "swap grad and integral", "f does not depend on the parameter", "grad p = p grad log p",
+    notes = ["", r"swap $\nabla$ and $\int$", "$f$ does not depend on the parameter", r"$\nabla p = p\,\nabla \log p$",
              "closed form"]
     return Chain(f"gradient of E[{f}] with respect to {param}", lines, notes)
 

@@ -177,7 +177,8 @@ def univariate_kl_chain() -> Chain:
             _add(log_ratio, -half, half * (mu1 - mu2) ** 2 / v2, half * v1 / v2),
             half * _add(sp.log(v2 / v1), -1, v1 / v2, (mu2 - mu1) ** 2 / v2),
         ],
-        notes=["", "log-densities written out", "linearity of E", "E[(z−μ₁)²] = σ₁², E[(z−μ₂)²] = σ₁² + (μ₁−μ₂)²",
+        notes=["", "log-densities written out", "linearity of E",
+               r"$\mathbb{E}[(z-\mu_1)^2] = \sigma_1^2$, $\mathbb{E}[(z-\mu_2)^2] = \sigma_1^2 + (\mu_1-\mu_2)^2$",
                "collect ½ (the slide's last line)"],
     )
 

@@ -285,6 +285,11 @@ def test_solutions_are_folded_until_clicked(site, context):
     try:
         page.goto((out / with_solutions[1]).as_uri(), wait_until="domcontentloaded")
         page.wait_for_function(_MATHJAX_DONE_JS, timeout=120_000)
+        # the folded code's one line sits in the text column, in line with the explanation's box above it
+        boxes = page.evaluate("""() => [document.querySelector('details.solution:not(.solution-code)'),
+            document.querySelector('details.solution-code > summary')].map(e => {
+            const b = e.getBoundingClientRect(); return [b.left, b.right]; })""")
+        assert all(abs(a - b) <= 2 for a, b in zip(*boxes, strict=True)), f"solution boxes not aligned: {boxes}"
         code = page.locator("details.solution-code").first
         body = code.locator(".jp-Cell, .jp-InputArea, .jp-OutputArea").first
         assert code.get_attribute("open") is None and not body.is_visible()
