@@ -85,5 +85,6 @@ def test_axes_switched_off_have_no_tick_labels(found):
                                       "03_gumbel_max_trick.ipynb"])
 def test_plot_labels_of_notebooks_are_mathtext_and_apart(notebook):
     """02 and 03: plain-text formulas in labels; 01: the minor tick labels of a log-log plot ran into each other."""
+    pytest.importorskip("nbclient")  # runs the notebooks (the lab extra; make test-oldest has only the test extra)
     found = figure_texts.sweep(REPO / "notebooks" / notebook)
     assert not found.get("raw") and not found.get("mixed") and not found.get("overlap"), found
