@@ -18,6 +18,7 @@ import time
 import zipfile
 
 import homework_helpers as hh
+from test_lecture_map import notebook_headings
 
 from tools.homework.masters import questions_of
 
@@ -287,12 +288,6 @@ def test_a_killed_batch_leaves_the_old_results_whole_and_no_process():
         hh.cleanup(work)
 
 
-def _headings(notebook) -> list[str]:
-    cells = json.loads(notebook.read_text())["cells"]
-    return [ln.lstrip("#").strip() for c in cells if c["cell_type"] == "markdown"
-            for ln in "".join(c["source"]).splitlines() if ln.startswith("#")]
-
-
 def test_lecture_references_name_real_sections():
     """Every question's **Lecture:** line names a notebook that exists, and each section (§N) and title it gives
     is a heading there, so the feedback that repeats it sends a student to the right place."""
@@ -304,7 +299,7 @@ def test_lecture_references_name_real_sections():
                 assert m, (master.name, q["name"], q["lecture"])
                 notebook = hh.ROOT / m.group(1)
                 assert notebook.exists(), (master.name, q["name"], m.group(1))
-                headings = _headings(notebook)
+                headings = notebook_headings(notebook.name)
                 # titles are compared by their words of four letters or more: the heading writes its maths in
                 # LaTeX ($\\beta$), the question in Unicode (β)
                 words = [set(re.findall(r"[a-z]{4,}", h.lower())) for h in headings]

@@ -13,7 +13,8 @@ from lectures_lib.lecture_map import LECTURE_MAP, markdown_table
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def _headings(notebook: str) -> list[str]:
+def notebook_headings(notebook: str) -> list[str]:
+    """The Markdown headings of ``notebooks/<notebook>``, without their ``#`` (also used by test_homework)."""
     cells = json.loads((ROOT / "notebooks" / notebook).read_text(encoding="utf-8"))["cells"]
     return [line.lstrip("#").strip() for c in cells if c["cell_type"] == "markdown"
             for line in "".join(c["source"]).splitlines() if line.startswith("#")]
@@ -22,7 +23,7 @@ def _headings(notebook: str) -> list[str]:
 @pytest.mark.parametrize("entry", LECTURE_MAP, ids=lambda e: e.slide[:40])
 def test_entry_points_at_an_existing_section_and_functions(entry):
     assert (ROOT / "notebooks" / entry.notebook).is_file(), entry.notebook
-    headings = _headings(entry.notebook)
+    headings = notebook_headings(entry.notebook)
     assert any(h.startswith(entry.section) for h in headings), (entry.section, headings)
     for name in entry.functions:
         module, _, attr = ("lectures_lib." + name).rpartition(".")

@@ -564,6 +564,19 @@ def unpainted_rows(path: Path) -> int:
     return int((np.asarray(Image.open(path).convert("L")).max(axis=1) == 0).sum())
 
 
+def assert_ran_clean(run: LabRun, name: str, where: str) -> None:
+    """What every Run All must show, in JupyterLab and in JupyterLite: it finished, no cell shows an error,
+    the kernel is idle with every code cell run, and the screenshot was painted."""
+    assert run.failure is None, run.failure
+    assert not run.errors, f"{name} shows error output in {where}:\n" + "\n---\n".join(run.errors)
+    state = run.state
+    assert state["kernel"] == "idle" and state["running"] == 0
+    assert state["pending"] == 0, f"{state['pending']} code cells of {name} never ran: {state}"
+    assert state["counted"] > 0
+    assert run.screenshot is not None and unpainted_rows(run.screenshot) == 0, (
+        f"{run.screenshot} has unpainted (black) rows")
+
+
 
 
 # --------------------------------------------------------------------------------------- make lab / make app

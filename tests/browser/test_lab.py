@@ -6,21 +6,15 @@ the run of its notebook and checks it.  Full-page screenshots land in ``build/sc
 
 from __future__ import annotations
 
-from browserlib import unpainted_rows
+from browserlib import assert_ran_clean
 
 
 def test_notebook_runs_in_jupyterlab(lab_runs, notebook):
     run = lab_runs.result(notebook)
     print(f"\n{notebook}: Run All in JupyterLab took {run.seconds:.1f} s (wall, 2 notebooks at a time), "
           f"{run.state.get('counted')} code cells counted; screenshot {run.screenshot}")
-    assert run.failure is None, run.failure
-    assert not run.errors, f"{notebook} shows error output in JupyterLab:\n" + "\n---\n".join(run.errors)
-    state = run.state
-    assert state["kernel"] == "idle" and state["running"] == 0
-    assert state["pending"] == 0, f"{state['pending']} code cells of {notebook} never ran: {state}"
-    assert state["counted"] > 0
-    assert run.screenshot is not None and run.screenshot.stat().st_size > 10_000
-    assert unpainted_rows(run.screenshot) == 0, f"{run.screenshot} has unpainted (black) rows"
+    assert_ran_clean(run, notebook, "JupyterLab")
+    assert run.screenshot.stat().st_size > 10_000
     assert run.saved, f"{notebook} could not be saved from JupyterLab (File ▸ Save)"
 
 

@@ -16,7 +16,7 @@ import zipfile
 
 import build_lite  # tools/, put on the path by conftest.py
 import pytest
-from browserlib import record_timing, unpainted_rows
+from browserlib import assert_ran_clean, record_timing
 from litelib import MARK_DEMOS_JS, REPO, SCREENSHOTS, SITE, STATE_JS, slider_latencies
 
 
@@ -111,14 +111,8 @@ def _check_run(run, name: str) -> None:
     print(f"\n{name}: opened in {run.phases.get('open')} s, Run All took {run.seconds:.1f} s in Pyodide "
           f"(one notebook at a time); screenshot {run.screenshot}")
     record_timing(f"lite_run_s.{name}", {"open": run.phases.get("open"), "run_all": round(run.seconds, 1)})
-    assert run.failure is None, run.failure
-    assert not run.errors, f"{name} shows error output in JupyterLite:\n" + "\n---\n".join(run.errors)
-    state = run.state
-    assert state["kernel"] == "idle" and state["running"] == 0
-    assert state["pending"] == 0, f"{state['pending']} code cells of {name} never ran: {state}"
-    assert state["counted"] > 0
+    assert_ran_clean(run, name, "JupyterLite")
     assert not run.math_errors, "\n".join(run.math_errors)
-    assert run.screenshot is not None and unpainted_rows(run.screenshot) == 0
 
 
 def _check_demos(page, name: str) -> None:
