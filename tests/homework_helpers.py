@@ -30,7 +30,7 @@ def rel(path: Path) -> str:
 
 def make(*args: str, timeout: float = 900) -> subprocess.CompletedProcess:
     """``make <args>`` from the repository root, exactly as a reader of the README types it."""
-    return subprocess.run(["make", *args], cwd=ROOT, capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(["make", *args], cwd=ROOT, capture_output=True, text=True, errors="replace", timeout=timeout)
 
 
 def src(cell) -> str:
