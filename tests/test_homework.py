@@ -18,6 +18,7 @@ import time
 import zipfile
 
 import homework_helpers as hh
+from markdown_it import MarkdownIt
 from test_lecture_map import notebook_headings
 
 from tools.homework.masters import questions_of
@@ -212,7 +213,8 @@ def check_scores(rows: dict, assignments: dict) -> None:
     assert rows["hw01_gumbel"]["assignment"] == "hw01_gumbel" and rows["hw01_gumbel"]["total"] == "12"
     assert rows["carol"]["assignment"] == "hw03_vae" and rows["carol"]["total"] == "15"
     header = list(next(iter(rows.values())))
-    assert header[:4] == ["student", "assignment", "file", "status"] and header[-4:-2] == ["total", "possible"]
+    assert header[:4] == ["student", "assignment", "file", "status"]
+    assert header[-5:] == ["total", "possible", "manual_pending", "counts", "seconds"]
 
 
 def check_canvas(grades, rows: dict, assignments: dict) -> None:
@@ -235,8 +237,8 @@ def check_feedback(grades, assignments: dict) -> None:
         assert "def test_" not in text and not any(h in text for h in hidden[path.parent.name]), path
     wrong = (grades / "feedback" / "hw01_gumbel" / "wrong-q4.md").read_text()
     assert "public test test_q4_independent_noise: failed" in wrong and "erratum E03.4" in wrong
-    manual = (grades / "manual" / "hw01_gumbel.md").read_text()
-    assert "## wrong-q1 (`wrong-q1/hw01_gumbel.ipynb`)" in manual and "Question 7" in manual
+    manual = MarkdownIt("commonmark").render((grades / "manual" / "hw01_gumbel.md").read_text())
+    assert "<h2>wrong-q1 (<code>wrong-q1/hw01_gumbel.ipynb</code>)</h2>" in manual and "Question 7" in manual
 
 
 def _processes_running(command: str) -> list[int]:
@@ -255,8 +257,9 @@ def _parent(pid: int) -> int:
     return int(hh.Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
 
 
-def test_a_killed_batch_leaves_the_old_results_whole_and_no_process():
-    """SIGKILL to the batch half-way: the previous results stay as they were, and its judges and sandboxes die too."""
+def test_a_killed_batch_leaves_no_results_that_look_current_and_no_process():
+    """SIGKILL to the batch half-way: the previous results are whole in ``<out>.previous`` (moved there when the
+    batch started), ``<out>`` does not exist, so nothing stale looks current; its judges and sandboxes die too."""
     work = hh.scratch("killed")
     try:
         built = hh.make("homework", f"HOMEWORK_OUT={hh.rel(work / 'build')}")
@@ -280,8 +283,10 @@ def test_a_killed_batch_leaves_the_old_results_whole_and_no_process():
         proc.wait()
         stdout = "".join(lines)
         assert ": graded (" in stdout, stdout
-        assert sorted(p.name for p in old.iterdir()) == ["grades.csv"], "the old results were touched"
-        assert (old / "grades.csv").read_text() == "student,total\nsomeone,12\n"
+        assert not old.exists(), "results of an earlier batch still look current"
+        previous = old.parent / "grades.previous"
+        assert sorted(p.name for p in previous.iterdir()) == ["grades.csv"], "the old results were touched"
+        assert (previous / "grades.csv").read_text() == "student,total\nsomeone,12\n"
         time.sleep(0.3)  # parent-death signals act at once; an orphaned sandbox would still be running
         assert not hh.sandbox_processes(stdout), "a sandbox outlived its killed batch"
     finally:

@@ -9,7 +9,9 @@ The batch runs through the documented command, ``make grade SUBMISSIONS=<relativ
 from __future__ import annotations
 
 import json
+import sys
 import time
+from pathlib import Path
 
 import homework_helpers as hh
 
@@ -33,6 +35,8 @@ for folder in {folders!r}:
     if names:
         found.append(("listed", folder, sorted(names)[:20]))
 for proc in glob.glob("/proc/[0-9]*"):
+    if proc in ("/proc/1", "/proc/2", f"/proc/{{os.getpid()}}"):  # the sandbox's own init and driver: not the grader
+        continue
     for part in ("cmdline", "environ"):
         try:
             text = open(f"{{proc}}/{{part}}", "rb").read().decode(errors="replace")
@@ -174,7 +178,8 @@ def test_hostile_batch():
                    str(build / "01_gumbel" / "autograder" / "hw01_gumbel.ipynb"), "/etc/shadow",
                    "/proc/1/root/etc/hostname"]
         folders = ["/work", "/root", str(hh.ROOT / "build"), str(build), str(subs), str(hh.ROOT / "homework")]
-        skeleton = {*hh.ROOT.parts, ".venv", "lectures_lib"}
+        # the empty folders bwrap made to mount the Python, its venv and lectures_lib on
+        skeleton = {*hh.ROOT.parts, *Path(sys.base_prefix).resolve().parts, ".venv", "lectures_lib"}
         drops = [str(subs / "loot.json"), str(out / "loot.json"), str(hh.ROOT / "loot.json")]
         attacks = {  # name -> (notebook, points it earns honestly, status it must get)
             "attack-snoop": (hh.append(solved, SNOOP.format(targets=secrets, folders=folders, drops=drops,

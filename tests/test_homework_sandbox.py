@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import select
 import shutil
 import socket
 import sys
@@ -22,32 +23,85 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # tools/ is not an installed package
-from tools.homework import sandbox, slots  # noqa: E402
+from tools.homework import sandbox, session, slots  # noqa: E402
+from tools.homework.channel import LineReader  # noqa: E402
+from tools.homework.stage import Staging  # noqa: E402
 
 pytestmark = pytest.mark.skipif(sandbox.bwrap_path() is None, reason="bubblewrap (bwrap) is not installed")
 UID = slots.slot_uid(7)  # a slot of this process's own: no batch running at the same time shares it
 
 
-def run(tmp_path: Path, code: str, *, get: str = "probe", deadline: float = 30, memory_mb: int = 1024,
-        cell_limit: float = 10):
-    """Run ``code`` as the only cell of a notebook in the sandbox; return (value of ``get``, close() status)."""
-    tmp_path = Path(tempfile.mkdtemp(prefix="hw-sandbox-test-"))  # pytest's tmp_path is private to root (0700)
-    nb = tmp_path / "hw.ipynb"
-    nb.write_text(json.dumps({"cells": [{"cell_type": "code", "source": code, "metadata": {}}], "metadata": {},
-                              "nbformat": 4, "nbformat_minor": 5}))
-    os.chmod(tmp_path, 0o755)
-    os.chmod(nb, 0o444)
-    box = sandbox.Sandbox(nb, "hw01_gumbel.ipynb", tmp_path / "log", uid=UID, cell_limit=cell_limit, limit=10,
-                          memory_mb=memory_mb, deadline=time.monotonic() + deadline)
-    value = None
+@pytest.fixture(scope="module", autouse=True)
+def staging():
+    global STAGING
+    STAGING = Staging(sandbox.python_folders())
+    yield STAGING
+    STAGING.remove()
+
+
+def _student(code: str, get: str, deadline: float, memory_mb: int, cell_limit: float, group) -> dict:
+    """In a forked child (its own mount namespace, as a judging process): start the student's sandbox on a one-cell
+    notebook, act as a minimal judge (wait for ``ready``, ``get`` one variable), and say what happened."""
+    nb = json.dumps({"cells": [{"cell_type": "code", "source": code, "metadata": {}}], "metadata": {},
+                     "nbformat": 4, "nbformat_minor": 5}).encode()
+    log = Path(tempfile.mkdtemp(prefix="hw-sandbox-test-")) / "log"
+    box = sandbox.Sandbox({"/home/student/hw01_gumbel.ipynb": nb}, [sandbox.interpreter(), "-I", "-S", "-c",
+                          session.DRIVER], log, uid=UID, memory_mb=memory_mb, cpu_seconds=int(deadline) + 10,
+                          places=STAGING.enter(), home="/home/student", group=group)
+    end = time.monotonic() + deadline
+    os.set_blocking(box.stdin, True)
+    os.write(box.stdin, json.dumps({"site": sandbox.site_folders(), "notebook": "/home/student/hw01_gumbel.ipynb",
+                                    "cell_limit": cell_limit, "call_limit": 10}).encode() + b"\n")
+    reader = LineReader(box.stdout, session.MAX_LINE)
+
+    def answer():
+        while (line := reader.pop()) is None:
+            left = end - time.monotonic()
+            if left <= 0:
+                raise TimeoutError
+            if select.select([box.stdout], [], [], min(left, 1))[0] and not reader.read():
+                raise EOFError(box.how_it_ended())
+        return json.loads(line)
+
     try:
-        box.wait_ready()
-        value = box.get(get)
-    except sandbox.SandboxDied:
-        pass
-    why = box.close()
-    shutil.rmtree(tmp_path)
-    return value, why
+        ready = answer()
+        assert ready.get("type") == "ready", ready
+        os.write(box.stdin, json.dumps({"op": "get", "name": get, "id": "probe-1"}).encode() + b"\n")
+        got = answer()
+        if got.get("id") != "probe-1":
+            return {"value": None, "why": "the sandbox broke the protocol"}
+        return {"value": got.get("value"), "why": None}
+    except TimeoutError:
+        return {"value": None, "why": "time limit"}
+    except (EOFError, OSError, ValueError) as exc:
+        return {"value": None, "why": f"ended: {exc}"}
+    finally:
+        box.kill()
+        shutil.rmtree(log.parent, ignore_errors=True)
+
+
+def run(tmp_path: Path, code: str, *, get: str = "probe", deadline: float = 30, memory_mb: int = 1024,
+        cell_limit: float = 10, group=None):
+    """Run ``code`` as the only cell of a notebook in the student's sandbox; return (value of ``get``, why it failed
+    or None)."""
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child
+        os.close(r)
+        try:
+            out = _student(code, get, deadline, memory_mb, cell_limit, group)
+        except BaseException as exc:  # noqa: BLE001
+            out = {"value": None, "why": f"test helper failed: {exc!r}"}
+        os.write(w, json.dumps(out).encode())
+        os._exit(0)
+    os.close(w)
+    data = b""
+    while chunk := os.read(r, 1 << 16):
+        data += chunk
+    os.close(r)
+    os.waitpid(pid, 0)
+    out = json.loads(data)
+    return out["value"], out["why"]
 
 
 def probe(tmp_path: Path, expr: str, setup: str = "import os, json"):
@@ -221,22 +275,66 @@ def test_slot_control_group_holds_every_sandbox_process(tmp_path):
     if not group.active:
         pytest.skip("no control groups can be made here (not root, or no cgroup access)")
     try:
-        tmp = Path(tempfile.mkdtemp(prefix="hw-sandbox-test-"))
-        os.chmod(tmp, 0o755)
-        nb = tmp / "hw.ipynb"
-        nb.write_text(json.dumps({"cells": [{"cell_type": "code", "metadata": {}, "source": (
-            "import subprocess, time\nkids = [subprocess.Popen(['sleep', '30']) for _ in range(3)]\ntime.sleep(2)")}],
-            "metadata": {}, "nbformat": 4, "nbformat_minor": 5}))
-        os.chmod(nb, 0o444)
-        box = sandbox.Sandbox(nb, "hw.ipynb", tmp / "log", uid=UID, cell_limit=10, limit=10, memory_mb=1024,
-                              deadline=time.monotonic() + 30, group=group)
-        time.sleep(1.2)
-        inside = {int(p) for d in group.dirs for p in (d / "cgroup.procs").read_text().split()}
-        live = set(slot_processes())
-        box.close()
+        seen = {}
+
+        def watch():
+            time.sleep(1.5)
+            seen["inside"] = {int(p) for d in group.dirs for p in (d / "cgroup.procs").read_text().split()}
+            seen["live"] = set(slot_processes())
+
+        watcher = threading.Thread(target=watch)
+        watcher.start()
+        run(tmp_path, "import subprocess, time\nkids = [subprocess.Popen(['sleep', '30']) for _ in range(3)]\n"
+                      "time.sleep(3)\nprobe = 1", group=group)
+        watcher.join()
+        live, inside = seen["live"], seen["inside"]
         assert len(live) >= 5 and live <= inside, (live, inside)  # bwrap, its init, the driver, three children
         assert all((d / "pids.max").read_text().strip() == "32" for d in group.dirs if d.parent.name == "pids")
-        shutil.rmtree(tmp)
     finally:
         time.sleep(0.5)
         group.remove()
+
+
+def test_only_tmp_home_and_shm_are_writable_and_each_is_limited(tmp_path):
+    """``/`` and ``/dev`` are read-only (they were writable tmpfs without a size limit); ``/dev/shm`` is a 64 MiB
+    tmpfs like ``/tmp`` and home, so nothing in the sandbox can fill the machine's memory through files."""
+    got = probe(tmp_path, "out", setup=(
+        "import errno, json\nout = {}\n"
+        "for path in ('/evil', '/dev/evil', '/etc/evil', '/home/evil2/x', '/proc/evil'):\n"
+        "    try:\n        open(path, 'w').write('x')\n        out[path] = 'written'\n"
+        "    except OSError as e:\n        out[path] = errno.errorcode[e.errno]\n"
+        "try:\n    for i in range(10):\n        with open(f'/dev/shm/f{i}', 'wb') as f:\n"
+        "            for _ in range(10):\n                f.write(bytes(2**20))\n    out['shm'] = 'wrote 100 MiB'\n"
+        "except OSError as e:\n    out['shm'] = errno.errorcode[e.errno]\n"))
+    assert got["/evil"] == "EROFS" and got["/dev/evil"] == "EROFS", got
+    assert "written" not in got.values() and got["shm"] == "ENOSPC", got
+
+
+def test_no_user_namespace_inside(tmp_path):
+    """No new user namespace (where the student would be root): ``unshare -Ur`` fails (the seccomp filter), and so
+    does a raw ``clone(CLONE_NEWUSER)``, which the filter lets through, because of bwrap's ``--disable-userns``
+    (the kernel says ENOSPC: the namespace limit inside is 0)."""
+    got = probe(tmp_path, "[r.returncode, pid, errno.errorcode.get(err)]", setup=(
+        "import ctypes, errno, json, os, subprocess\nlibc = ctypes.CDLL(None, use_errno=True)\n"
+        "r = subprocess.run(['unshare', '-Ur', 'true'], capture_output=True)\n"
+        "pid = libc.syscall(56, 0x10000000 | 17, 0, 0, 0, 0)  # clone(CLONE_NEWUSER | SIGCHLD): a fork, if allowed\n"
+        "err = ctypes.get_errno()\n"
+        "if pid == 0:\n    os._exit(0)\n"
+        "if pid > 0:\n    os.waitpid(pid, 0)\n"))
+    assert got[0] != 0 and got[1] == -1 and got[2] == "ENOSPC", got
+
+
+def test_seccomp_filter_blocks_what_an_escape_starts_from(tmp_path):
+    """ptrace, the keyring, BPF, perf events, userfaultfd, mount and file handles fail with EPERM (no filter: they
+    fail differently or succeed; getpid still works)."""
+    calls = {"ptrace": (101, 16, 1, 0, 0), "keyctl": (250, 0, 0, 0, 0), "bpf": (321, 0, 0, 0),
+             "perf_event_open": (298, 0, 0, -1, -1, 0), "userfaultfd": (323, 0), "mount": (165, 0, 0, 0, 0, 0),
+             "open_by_handle_at": (304, 0, 0, 0), "io_uring_setup": (425, 1, 0)}
+    got = probe(tmp_path, "out", setup=(
+        "import ctypes, errno, json, os\nlibc = ctypes.CDLL(None, use_errno=True)\nout = {}\n"
+        f"for name, args in {calls!r}.items():\n"
+        "    ctypes.set_errno(0)\n    r = libc.syscall(*args)\n"
+        "    out[name] = errno.errorcode.get(ctypes.get_errno(), str(r)) if r == -1 else 'allowed'\n"
+        "out['getpid'] = 'allowed' if libc.syscall(39) == os.getpid() else 'blocked'\n"))
+    assert got.pop("getpid") == "allowed"
+    assert set(got.values()) == {"EPERM"}, got

@@ -10,7 +10,7 @@ from pathlib import Path
 from . import DEFAULT_OUT
 from . import __doc__ as PACKAGE_DOC
 from .build import build
-from .grade import check_solutions, exit_code, grade
+from .grade import check_solutions, grade
 
 
 def _options(p: argparse.ArgumentParser) -> None:
@@ -37,7 +37,7 @@ def main(argv: list[str] | None = None) -> int:
     g.add_argument("--out", type=Path, default=None, help="where to write (default <build>/grades)")
     _options(g)
     args = parser.parse_args(argv)
-    args.jobs = min(max(1, args.jobs), 255)
+    args.jobs = min(max(1, args.jobs), 127)  # two uids per slot
     if args.command == "build":
         args.build = args.out.resolve()
         build(args.build)
@@ -47,7 +47,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     args.build = args.build.resolve()
     args.out = (args.out or args.build / "grades").resolve()
-    return exit_code(grade(args.submissions, args))
+    grade(args.submissions, args)  # every file got a row: 0, whatever the submissions did
+    return 0
 
 
 if __name__ == "__main__":

@@ -1,105 +1,92 @@
-"""``make grade``: grade every notebook under a folder, each in its own sandbox, a few at a time.
+"""``make grade``: grade every notebook under a folder, each with two sandboxes of its own, a few at a time.
 
-The batch imports numpy, scipy, sympy and the reference library once, then forks one judge per submission (up to
-``--jobs`` at once, each with its own job slot and so its own sandbox uid).  A judge copies the submission
-read-only into a private folder, runs it in the sandbox, runs the tests, and sends the result back over a pipe.
-The batch kills a judge (and with it its sandbox) at the wall-clock limit.  Everything is written to a new folder
-that replaces the output folder only at the end, so a killed batch never leaves old results beside new ones.
+The batch finds the submissions (``intake``), then forks one judging process per submission (up to ``--jobs`` at
+once, each with its own job slot: a uid for the student's sandbox and one for the judge's).  A judging process reads
+its file again (``O_NOFOLLOW``), stages the course's Python for the sandboxes (``stage``), and runs the session
+(``session``).  The batch kills it at the wall-clock limit.  Results go to a new folder that takes the output folder's
+place at the end; the previous results are moved to ``<out>.previous`` when the batch STARTS, so a batch that dies
+leaves no results that look current.  Every file found gets exactly one row, whatever it holds: the exit status is 0
+whenever every row was written.
 """
 
 from __future__ import annotations
 
 import ctypes
-import importlib
 import json
 import multiprocessing
 import os
-import re
 import resource
 import shutil
 import signal
-import stat
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-from . import report, sandbox
+from . import intake, judge, report, sandbox, seccomp
 from .build import load_manifest
-from .judge import PRELOAD, judge
+from .session import judge_submission
 from .slots import MAX_SLOTS, SlotGroup, slot_uid
-
-MAX_NOTEBOOK_BYTES = 20 * 2**20
-
-
-def assignment_of(path: Path, by_name: dict) -> str | None:
-    """The assignment a file is: from its otter metadata, else the longest assignment name in the file name."""
-    try:
-        if path.stat().st_size <= MAX_NOTEBOOK_BYTES:
-            name = json.loads(path.read_text(encoding="utf-8"))["metadata"]["otter"]["assignment_name"]
-            if name in by_name:
-                return name
-    except (OSError, ValueError, KeyError, TypeError):
-        pass
-    matches = [n for n in by_name if n in path.stem]
-    return max(matches, key=len) if matches else None
+from .stage import Staging
+from .text import shown
 
 
-def student_of(path: Path, submissions: Path, assignment: str | None) -> str:
-    """The folder name for ``<student>/<file>``; for a flat file, the file name without the assignment name and a
-    browser's copy number (``alice_hw03_vae (1).ipynb`` is alice's); a file named only like the assignment keeps
-    its file name, so that two of them stay apart."""
-    rel = path.relative_to(submissions)
-    if len(rel.parts) > 1:
-        return rel.parts[0]
-    stem = re.sub(r"\s*\(\d+\)$", "", path.stem)
-    stem = stem.replace(assignment, "") if assignment else stem
-    return stem.strip(" _-.") or path.stem
+def _uids(slot: int, batch: int | None = None) -> tuple[int, int]:
+    """The student's and the judge's uid of a job slot."""
+    return slot_uid(2 * slot, batch), slot_uid(2 * slot + 1, batch)
 
 
-def sandbox_probe(opts) -> None:
-    """Run the sandbox once on an empty notebook: if that fails, grading cannot work here, so stop with an error."""
+PROBE = {"name": "probe", "notebook": "probe.ipynb", "questions": [{"name": "q1", "manual": False, "points": 1}]}
+
+
+def sandbox_probe(opts, staging: Staging) -> None:
+    """Grade a one-cell notebook with a public and a hidden test: if that fails, grading cannot work here."""
     if sandbox.bwrap_path() is None:
         raise SystemExit("ERROR: bubblewrap (bwrap) is not installed: apt-get install bubblewrap. "
                          "Student code is never run without the sandbox.")
+    source = "@test_case(points=0.5)\ndef test_x(x):\n    assert x == 42\n"
+    probe = judge.Bundle((judge.TestSpec("q1/test_x", "q1", "test_x", 0.5, False, "", ""),
+                          judge.TestSpec("q1/test_y", "q1", "test_y", 0.5, True, "", "")),
+                         ({"question": "q1", "source": source},),
+                         ({"question": "q1", "source": source.replace("test_x", "test_y")},), ("q1/test_y",))
+    nb = json.dumps({"cells": [{"cell_type": "code", "source": "x = 6 * 7", "metadata": {}}], "metadata": {},
+                     "nbformat": 4, "nbformat_minor": 5}).encode()
     with tempfile.TemporaryDirectory(prefix="hw-probe-") as tmp:
-        nb = Path(tmp) / "probe.ipynb"
-        nb.write_text(json.dumps({"cells": [{"cell_type": "code", "source": "x = 6 * 7", "metadata": {}}],
-                                  "metadata": {}, "nbformat": 4, "nbformat_minor": 5}))
-        os.chmod(tmp, 0o755)
-        os.chmod(nb, 0o444)
-        box = sandbox.Sandbox(nb, "probe.ipynb", Path(tmp) / "log", uid=slot_uid(MAX_SLOTS - 1),
-                              cell_limit=10, limit=10,
-                              memory_mb=opts.memory_mb, deadline=time.monotonic() + 30)
+        pid = os.fork()
+        if pid == 0:  # the staging mounts belong to a process of their own, as in a judging process
+            try:
+                result = judge_submission(nb, PROBE, probe, Path(tmp), uids=_uids(MAX_SLOTS // 2 - 1),
+                                          places=staging.enter(), opts=opts)
+                (Path(tmp) / "result.json").write_text(json.dumps(result))
+            finally:
+                os._exit(0)
+        os.waitpid(pid, 0)
         try:
-            box.wait_ready()
-            ok = box.get("x") == 42
-        except sandbox.SandboxDied:
-            ok = False
-        why = box.close()
-        if not ok or why:
-            raise SystemExit(f"ERROR: the sandbox does not work on this machine ({why}): "
-                             + (Path(tmp) / "log").read_text(errors="replace")[-1500:])
+            result = json.loads((Path(tmp) / "result.json").read_text())
+        except (OSError, ValueError):
+            result = {"status": "the probe ended without a result"}
+        score = (result.get("questions") or {}).get("q1", {}).get("score")
+        if result.get("status") != "graded" or score != 1:
+            logs = "".join((Path(tmp) / f).read_text(errors="replace")[-1500:] for f in ("student.log", "judge.log")
+                           if (Path(tmp) / f).exists())
+            raise SystemExit(f"ERROR: the sandbox does not work on this machine ({result.get('status')}): {logs}")
 
 
-def _worker(job: dict, manifest_entry: dict, build: Path, slot: int, opts, conn) -> None:
+def _worker(job: dict, build: Path, slot: int, opts, staging: Staging, conn) -> None:
     """In a forked process: judge one submission and send the result; never raises."""
     ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG: a killed batch takes its judges along
-    resource.setrlimit(resource.RLIMIT_AS, (4 * opts.memory_mb * 2**20,) * 2)  # the judge parses untrusted data
+    resource.setrlimit(resource.RLIMIT_AS, (4 * opts.memory_mb * 2**20,) * 2)
     work = Path(tempfile.mkdtemp(prefix="hw-job-"))
     try:
-        os.chmod(work, 0o711)  # the sandbox's uid may open the notebook inside, not list the folder
-        copy = work / "submission.ipynb"
-        shutil.copyfile(job["path"], copy)
-        os.chmod(copy, stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH)
-        group = SlotGroup(f"hw-grade-{os.getppid()}-slot{slot}", opts.memory_mb + 512)
-        try:
-            result = judge(copy, manifest_entry, build, work, uid=slot_uid(slot, os.getppid()), opts=opts,
-                           group=group)
-        finally:
-            group.remove()
-        log = work / "sandbox.log"
-        result["log"] = log.read_bytes()[:65536].decode(errors="replace") if log.exists() else ""
+        data = intake.read_regular(job["path"])
+        a = job["assignment"]
+        result = judge_submission(data, a, judge.bundle(build / a["autograder_zip"]), work,
+                                  uids=_uids(slot, os.getppid()), places=staging.enter(), opts=opts)
+        for name in ("student", "judge"):
+            log = work / f"{name}.log"
+            result[f"{name}_log"] = log.read_bytes()[:65536].decode(errors="replace") if log.exists() else ""
+    except intake.Unreadable as exc:
+        result = {"status": exc.args[0], "questions": {}, "cell_errors": []}
     except BaseException as exc:  # noqa: BLE001 - reported as a grader error for this submission only
         result = {"status": f"grader error: {type(exc).__name__}: {exc}"[:300], "questions": {}, "cell_errors": []}
     finally:
@@ -117,72 +104,70 @@ def grade(submissions: Path, opts) -> list[dict]:
         raise SystemExit("the output folder must not contain, or be inside, the submissions folder")
     manifest = load_manifest(build)
     by_name = {a["name"]: a for a in manifest["assignments"]}
-    paths = sorted(p for p in submissions.rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts and p.is_file())
-    if not paths:
+    jobs = intake.find_jobs(submissions, by_name)
+    if not jobs:
         raise SystemExit(f"no .ipynb files under {submissions}")
     if os.getuid() != 0:
         print("note: not running as root, so the sandboxes share your uid's process limit")
-    sandbox_probe(opts)
-    probe_group = SlotGroup(f"hw-grade-{os.getpid()}-probe", 64)
-    groups = ("a control group per slot (equal CPU share, memory and process limits)" if probe_group.active else
-              "no control groups here (so a fork bomb can slow the submission graded beside it)")
-    probe_group.remove()
-    for name in PRELOAD:
-        importlib.import_module(name)
-    print(f"grading {len(paths)} submissions, {opts.jobs} at a time, each in a bubblewrap sandbox (no network, "
-          f"nothing of the course but its own notebook); limits: {opts.time_limit:g} s per submission, "
-          f"{opts.cell_time_limit:g} s per cell, {opts.test_time_limit:g} s per test call, "
-          f"{opts.memory_mb} MiB address space; {groups}; sandbox uids {slot_uid(0)}-"
-          f"{slot_uid(opts.jobs - 1)}")
-    jobs = []
-    for p in paths:
-        name = assignment_of(p, by_name)
-        jobs.append({"path": p, "rel": str(p.relative_to(submissions)), "assignment": by_name.get(name),
-                     "student": student_of(p, submissions, name), "status": None, "result": None, "seconds": 0.0})
-    _run(jobs, build, opts)
+    staging = Staging(sandbox.python_folders())
+    try:
+        sandbox_probe(opts, staging)
+        _retire(out)
+        probe_group = SlotGroup(f"hw-grade-{os.getpid()}-probe", 64)
+        groups = ("a control group per sandbox (equal CPU share, memory and process limits)" if probe_group.active
+                  else "no control groups here (so a fork bomb can slow the submission graded beside it)")
+        probe_group.remove()
+        filt = "a seccomp filter" if seccomp.filter_bpf() else "NO seccomp filter (libseccomp2 is missing)"
+        first, last = _uids(0)[0], _uids(opts.jobs - 1)[1]
+        print(f"grading {len(jobs)} files, {opts.jobs} at a time; each notebook in a bubblewrap sandbox and its tests "
+              f"in another (no network, {filt}, nothing of the course but the library); limits: {opts.time_limit:g} s "
+              f"per submission, {opts.cell_time_limit:g} s per cell, {opts.test_time_limit:g} s per test call, "
+              f"{opts.memory_mb} MiB address space; {groups}; sandbox uids {first}-{last}")
+        _run(jobs, build, opts, staging)
+    finally:
+        staging.remove()
     out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.new-", dir=out.parent))
-    rows = report.write_all(jobs, manifest, staging)
-    _replace(staging, out)
-    report.summary(rows, out)
+    staging_out = Path(tempfile.mkdtemp(prefix=f".{out.name}.new-", dir=out.parent))
+    rows = report.write_all(jobs, manifest, staging_out)
+    os.rename(staging_out, out)
+    os.chmod(out, 0o755)
+    report.summary(rows, jobs, out)
     return rows
 
 
-def _run(jobs: list[dict], build: Path, opts) -> None:
+def _retire(out: Path) -> None:
+    """Move the previous results out of the way before grading: a batch that dies leaves no stale ``out``."""
+    previous = out.parent / f"{out.name}.previous"
+    for stale in out.parent.glob(f".{out.name}.new-*"):  # left by a batch that was killed
+        shutil.rmtree(stale, ignore_errors=True)
+    if out.exists():
+        shutil.rmtree(previous, ignore_errors=True)
+        os.rename(out, previous)
+        print(f"the previous results are now in {previous}")
+
+
+def _run(jobs: list[dict], build: Path, opts, staging: Staging) -> None:
     ctx = multiprocessing.get_context("fork")
-    pending, running, free = list(jobs), {}, list(range(opts.jobs))
+    pending, running, free = [j for j in jobs if j["status"] is None], {}, list(range(opts.jobs))
     while pending or running:
         while pending and free:
             job = pending.pop(0)
             job["t0"] = time.monotonic()
-            if job["assignment"] is None:
-                job["status"] = ("error: cannot tell which assignment this is "
-                                 "(no otter metadata, and no assignment name in the file name)")
-                continue
-            if job["path"].stat().st_size > MAX_NOTEBOOK_BYTES:
-                job["status"] = f"error: the file is larger than {MAX_NOTEBOOK_BYTES >> 20} MiB"
-                continue
-            try:
-                assert isinstance(json.loads(job["path"].read_text(encoding="utf-8"))["cells"], list)
-            except (ValueError, KeyError, TypeError, AssertionError):
-                job["status"] = "error: not a notebook (the file is not a Jupyter notebook's JSON)"
-                continue
             slot = free.pop(0)
             parent, child = ctx.Pipe(duplex=False)
-            proc = ctx.Process(target=_worker, args=(job, job["assignment"], build, slot, opts, child))
+            proc = ctx.Process(target=_worker, args=(job, build, slot, opts, staging, child))
             proc.start()
             child.close()
             running[id(job)] = (job, proc, parent, slot)
         for key, (job, proc, conn, slot) in list(running.items()):
-            done = conn.poll()
-            if done:
+            if conn.poll():
                 try:
                     job["result"] = conn.recv()
                     job["status"] = job["result"].get("status")
                 except (EOFError, OSError):
-                    job["status"] = "grader error: the judge ended without a result"
+                    job["status"] = "grader error: the judging process ended without a result"
             elif not proc.is_alive():
-                job["status"] = "grader error: the judge ended without a result"
+                job["status"] = "grader error: the judging process ended without a result"
             elif time.monotonic() - job["t0"] > opts.time_limit + 30:
                 job["status"] = f"time limit: grading stopped after {opts.time_limit:g} s"
             else:
@@ -193,22 +178,9 @@ def _run(jobs: list[dict], build: Path, opts) -> None:
             del running[key]
             free.append(slot)
             job["seconds"] = time.monotonic() - job["t0"]
-            print(f"  {job['assignment']['name']} / {job['student']}: {job['status']} ({job['seconds']:.1f} s)")
+            print(f"  {job['assignment']['name']} / {shown(job['student'])}: {shown(job['status'])} "
+                  f"({job['seconds']:.1f} s)", flush=True)
         time.sleep(0.02)
-
-
-def _replace(staging: Path, out: Path) -> None:
-    """Put the new results in place of the old: rename away, rename in, delete the old."""
-    old = None
-    if out.exists():
-        old = out.parent / f".{out.name}.old-{os.getpid()}"
-        os.rename(out, old)
-    os.rename(staging, out)
-    os.chmod(out, 0o755)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
-    for stale in out.parent.glob(f".{out.name}.*-*"):  # left by a batch that was killed
-        shutil.rmtree(stale, ignore_errors=True)
 
 
 def check_solutions(opts) -> bool:
@@ -223,11 +195,6 @@ def check_solutions(opts) -> bool:
     ok = all(r["status"] == "graded" and r["total"] == r["possible"] for r in rows)
     print("solutions: " + ("every solution gets full marks" if ok else "NOT every solution gets full marks"))
     return ok
-
-
-def exit_code(rows: list[dict]) -> int:
-    """Non-zero when grading itself failed for a submission (not when a submission failed)."""
-    return 1 if any(r["status"].startswith("grader error") for r in rows) else 0
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,127 +1,100 @@
-"""Judge one submission: the tests run here, in the grader's process, against values read from the sandbox.
+"""The tests of an assignment, as the grader holds them: split into what each phase of the judge may see.
 
-The tests are the master's test cells, as ``otter assign`` wrote them into the autograder zip (``tests/qN.py``):
-each is a function whose parameters name notebook variables.  For each test the judge asks the sandbox for those
-variables (``Sandbox.get``): SymPy expressions, strings, numbers and arrays arrive as plain data, and functions as
-``RemoteFunction`` objects that send the test's inputs into the sandbox and bring the result back.  The assertions,
-numpy, scipy, sympy and the reference ``lectures_lib`` are the grader's own; the hidden tests and reference answers
-never leave this process.
+The tests are the master's test cells, as ``otter assign`` wrote them into the autograder zip (``tests/qN.py``; the
+build is trusted: ``make homework`` wrote it).  They are read here as code, never run here: ``bundle`` parses each
+file (``ast``), reads each test's points, hidden flag and hint from its ``@test_case(...)`` decorator, and writes two
+modules per question: one with only the public tests, one with only the hidden tests.  The judge's sandbox gets the
+public modules first and the hidden ones only after it has given its public results (``judge_runner.py``).
+
+``scores`` turns what the judge said into points, using only this side's own list of tests: a public test counts if
+the judge says it passed, a hidden test if its boolean says so; the feedback for a hidden test is the master's hint.
 """
 
 from __future__ import annotations
 
+import ast
 import dataclasses
-import inspect
-import signal
-import time
 import zipfile
+from functools import cache
 from pathlib import Path
 
-from .sandbox import Sandbox, SandboxDied
 
-# Imported once by the batch before it forks a judge per submission, so that no judge pays for them again.
-PRELOAD = ("numpy", "scipy.stats", "sympy", "lectures_lib.kl", "lectures_lib.estimators", "lectures_lib.concrete")
-
-
-@dataclasses.dataclass
-class TestCase:
+@dataclasses.dataclass(frozen=True)
+class TestSpec:
+    id: str  # "q1/test_q1_total_mass"
+    question: str
     name: str
-    func: object
     points: float
     hidden: bool
     failure_message: str
     success_message: str
 
-    @property
-    def params(self) -> list[str]:
-        return list(inspect.signature(self.func).parameters)
+
+@dataclasses.dataclass(frozen=True)
+class Bundle:
+    specs: tuple[TestSpec, ...]
+    public: tuple[dict, ...]  # [{"question": ..., "source": ...}]: public tests only
+    hidden: tuple[dict, ...]  # the same for hidden tests
+    hidden_ids: tuple[str, ...]  # the order in which the judge answers for the hidden tests
 
 
-def load_tests(autograder_zip: Path) -> dict[str, list[TestCase]]:
-    """Every test case of an assignment, by question, from the autograder zip (trusted: ``make homework`` wrote it)."""
-    out: dict[str, list[TestCase]] = {}
+def _decorator(node: ast.FunctionDef) -> dict | None:
+    """The keyword arguments of a ``@test_case(...)`` decorator (literals only), or None if there is none."""
+    for d in node.decorator_list:
+        if isinstance(d, ast.Call) and isinstance(d.func, ast.Name) and d.func.id == "test_case":
+            return {k.arg: ast.literal_eval(k.value) for k in d.keywords if k.arg is not None}
+    return None
+
+
+@cache
+def bundle(autograder_zip: Path) -> Bundle:
+    specs, public, hidden = [], [], []
     with zipfile.ZipFile(autograder_zip) as zf:
-        for name in sorted(n for n in zf.namelist() if n.startswith("tests/") and n.endswith(".py")):
-            cases: list[TestCase] = []
+        for member in sorted(n for n in zf.namelist() if n.startswith("tests/") and n.endswith(".py")):
+            tree = ast.parse(zf.read(member).decode())
+            question = Path(member).stem
+            for node in tree.body:
+                if (isinstance(node, ast.Assign) and [getattr(t, "id", None) for t in node.targets] == ["name"]
+                        and isinstance(node.value, ast.Constant)):
+                    question = str(node.value.value)
+            common, by_kind = [], {False: [], True: []}
+            for node in tree.body:
+                config = _decorator(node) if isinstance(node, ast.FunctionDef) else None
+                if config is None:
+                    if not (isinstance(node, ast.ImportFrom) and (node.module or "").startswith("otter")):
+                        common.append(node)
+                    continue
+                is_hidden = bool(config.get("hidden", False))
+                by_kind[is_hidden].append(node)
+                specs.append(TestSpec(f"{question}/{node.name}", question, config.get("name") or node.name,
+                                      float(config.get("points") or 0), is_hidden,
+                                      str(config.get("failure_message") or ""),
+                                      str(config.get("success_message") or "")))
+            for is_hidden, target in ((False, public), (True, hidden)):
+                if by_kind[is_hidden]:
+                    module = ast.Module(body=common + by_kind[is_hidden], type_ignores=[])
+                    target.append({"question": question, "source": ast.unparse(module)})
+    return Bundle(tuple(specs), tuple(public), tuple(hidden), tuple(s.id for s in specs if s.hidden))
 
-            def test_case(points=None, hidden=False, name=None, success_message=None, failure_message=None,
-                          cases=cases):
-                def register(func):
-                    cases.append(TestCase(name or func.__name__, func, float(points or 0), bool(hidden),
-                                          failure_message or "", success_message or ""))
-                    return func
-                return register
 
-            src = zf.read(name).decode().replace("from otter.test_files import test_case", "")
-            namespace = {"test_case": test_case, "__name__": f"hw_tests_{Path(name).stem}"}
-            exec(compile(src, f"{autograder_zip.name}/{name}", "exec"), namespace)
-            out[str(namespace.get("name", Path(name).stem))] = cases
-    return out
+def scores(bundle_: Bundle, public: dict, hidden_passed: list[bool], manual: set[str]) -> dict:
+    """Per auto-graded question: its score and each test's result, in the shape the report reads.
 
-
-class TestTimeLimit(Exception):
-    pass
-
-
-def _alarm(signum, frame):
-    raise TestTimeLimit("the test took longer than its time limit")
-
-
-def run_tests(box: Sandbox, tests: dict[str, list[TestCase]], manual: set[str], time_limit: float) -> dict:
-    """Run every test of every auto-graded question; stop at the first sign that the sandbox died."""
+    ``public`` maps a public test's id to ``{"passed": bool, "message": str}`` (the judge's phase 1, already checked
+    for shape); ``hidden_passed`` holds one boolean per hidden test, in ``bundle_.hidden_ids`` order."""
+    hidden = dict(zip(bundle_.hidden_ids, hidden_passed, strict=True))
     questions: dict = {}
-    signal.signal(signal.SIGALRM, _alarm)
-    for qname, cases in tests.items():
-        if qname in manual:
+    for spec in bundle_.specs:
+        if spec.question in manual:
             continue
-        results = []
-        for case in cases:
-            passed, message = False, ""
-            try:
-                kwargs = {p: box.get(p) for p in case.params}
-                signal.setitimer(signal.ITIMER_REAL, 2 * time_limit + 10)  # the grader's own work (e.g. simplify)
-                try:
-                    case.func(**kwargs)
-                finally:
-                    signal.setitimer(signal.ITIMER_REAL, 0)
-                passed = True
-            except SandboxDied:
-                raise
-            except TestTimeLimit as exc:
-                if box.in_request:
-                    raise SandboxDied(box.dead or "no answer within the time limit") from exc
-                message = "the test took longer than its time limit"
-            except AssertionError as exc:
-                message = str(exc)
-            except Exception as exc:  # noqa: BLE001 - whatever the student's values make a test raise
-                message = f"{type(exc).__name__}: {exc}"
-            results.append({"name": case.name, "hidden": case.hidden, "points": case.points, "passed": passed,
-                            "message": message[:1500], "failure_message": case.failure_message,
-                            "success_message": case.success_message})
-        questions[qname] = {"score": sum(r["points"] for r in results if r["passed"]), "tests": results}
+        if spec.hidden:
+            passed, message = hidden[spec.id], ""
+        else:
+            got = public.get(spec.id) or {}
+            passed, message = got.get("passed") is True, str(got.get("message", ""))
+        q = questions.setdefault(spec.question, {"score": 0.0, "tests": []})
+        q["tests"].append({"name": spec.name, "hidden": spec.hidden, "points": spec.points, "passed": passed,
+                           "message": "" if passed else message, "failure_message": spec.failure_message,
+                           "success_message": spec.success_message})
+        q["score"] += spec.points if passed else 0.0
     return questions
-
-
-def judge(notebook: Path, assignment: dict, build: Path, workdir: Path, *, uid: int, opts, group=None) -> dict:
-    """Grade one notebook (a read-only copy in ``workdir``): status, per-question results, cell errors."""
-    t0 = time.monotonic()
-    deadline = t0 + opts.time_limit
-    manual = {q["name"] for q in assignment["questions"] if q["manual"]}
-    tests = load_tests(build / assignment["autograder_zip"])
-    box = Sandbox(notebook, assignment["notebook"], workdir / "sandbox.log", uid=uid,
-                  cell_limit=opts.cell_time_limit, limit=opts.test_time_limit, memory_mb=opts.memory_mb,
-                  deadline=deadline, group=group)
-    result = {"status": "graded", "questions": {}, "cell_errors": []}
-    try:
-        result["cell_errors"] = box.wait_ready()
-        result["questions"] = run_tests(box, tests, manual, opts.test_time_limit)
-    except SandboxDied:
-        pass
-    why = box.close()
-    if why is not None:  # died, killed by a limit, or broke the protocol: nothing it said counts
-        timed_out = why.startswith("time limit") or time.monotonic() >= deadline
-        result["status"] = (f"time limit: grading stopped after {opts.time_limit:g} s" if timed_out
-                            else f"crashed: {why}")
-        result["detail"] = result.pop("questions")
-        result["questions"] = {}
-    return result

@@ -57,7 +57,7 @@ def clear_slot(uid: int, timeout: float = 15) -> None:
         time.sleep(0.05)
 
 
-def limits(uid: int, memory_mb: int, cpu_seconds: int, group: SlotGroup | None):
+def limits(uid: int, memory_mb: int, cpu_seconds: int, group: SlotGroup | None, max_processes: int = 64):
     """preexec_fn: join the slot's control groups, drop to the slot's uid (when root), set the limits, and die with
     the grader."""
     def apply():
@@ -73,7 +73,7 @@ def limits(uid: int, memory_mb: int, cpu_seconds: int, group: SlotGroup | None):
             os.setgroups([])
             os.setgid(uid)
             os.setuid(uid)
-            resource.setrlimit(resource.RLIMIT_NPROC, (64, 64))  # processes and threads of this slot's uid
+            resource.setrlimit(resource.RLIMIT_NPROC, (max_processes, max_processes))  # processes, threads of the uid
         ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG, after the uid change
     return apply
 
