@@ -11,6 +11,8 @@ from __future__ import annotations
 import json
 import os
 import re
+import shlex
+import shutil
 import signal
 import subprocess
 import sys
@@ -18,6 +20,7 @@ import time
 import zipfile
 
 import homework_helpers as hh
+import pytest
 from markdown_it import MarkdownIt
 from test_lecture_map import notebook_headings
 
@@ -316,3 +319,37 @@ def test_lecture_references_name_real_sections():
                     assert wanted and any(wanted <= w for w in words), (master.name, q["name"], f"no heading {title!r}")
                     checked += 1
     assert checked >= 30
+
+
+@pytest.mark.skipif(os.getuid() != 0 or shutil.which("unshare") is None,
+                    reason="making the checkout's folder private for one command needs root (a mount namespace)")
+def test_grades_from_a_private_folder():
+    """The checkout in a folder nobody else may enter (a Debian home folder is 0700, as is every ``mktemp -d``): the
+    sandboxes' uids cannot walk to the venv or the library, yet ``make grade`` works (the judging processes stage
+    them).  The folder is made private for this one command only, in a mount namespace of its own."""
+    work = hh.scratch("private")
+    try:
+        built = hh.make("homework", f"HOMEWORK_OUT={hh.rel(work / 'build')}")
+        assert built.returncode == 0, built.stdout + built.stderr
+        hh.write(work / "in" / "alice", "hw01_gumbel.ipynb",
+                 (work / "build" / "01_gumbel" / "solved" / "hw01_gumbel.ipynb").read_text())
+        parent = hh.ROOT.parent
+        script = f"""set -e
+hold=$(mktemp -d)
+mount --bind {shlex.quote(str(parent))} "$hold"
+mount -t tmpfs -o mode=0700 private {shlex.quote(str(parent))}
+mkdir {shlex.quote(str(hh.ROOT))}
+mount --bind "$hold/{shlex.quote(hh.ROOT.name)}" {shlex.quote(str(hh.ROOT))}
+stat -c 'private folder: %n %a %U' {shlex.quote(str(parent))}
+cd {shlex.quote(str(hh.ROOT))}
+make grade SUBMISSIONS={hh.rel(work / 'in')} HOMEWORK_OUT={hh.rel(work / 'build')} \
+    GRADE_ARGS='--out {hh.rel(work / 'grades')}'
+"""
+        run = subprocess.run(["unshare", "--mount", "--propagation", "private", "bash", "-c", script],
+                             capture_output=True, text=True, errors="replace", timeout=600)
+        assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+        assert f"private folder: {parent} 700 root" in run.stdout
+        row = hh.rows(work / "grades")["alice"]
+        assert row["status"] == "graded" and float(row["total"]) == 12, row
+    finally:
+        hh.cleanup(work)

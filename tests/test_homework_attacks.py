@@ -355,3 +355,109 @@ def test_tests_never_take_the_notebooks_given_symbols():
         assert params and given, master
         for test, names in params.items():
             assert not set(names) & given, f"{master.name}: {test} takes given names {set(names) & given}"
+
+
+# Runs INSIDE the judge when the decoder has the bug injected below: everything a judge taken over could try.
+JUDGE_PAYLOAD = r'''
+import json, os, sys
+main = sys.modules["__main__"]
+loot = []
+for path in {reads!r}:
+    try:
+        with open(path, "rb") as f:
+            loot.append(["read", path, len(f.read(100))])
+    except OSError as e:
+        loot.append(["refused", path, type(e).__name__])
+for path in {writes!r}:
+    try:
+        with open(path, "w") as f:
+            f.write("judge was here")
+        loot.append(["wrote", path])
+    except OSError as e:
+        loot.append(["refused", path, type(e).__name__])
+main.run = lambda student, tests: {{t: (True, "") for t, _, _ in tests}}  # full marks for me
+original_load, original_emit = main.load, main.emit
+def load(tests):
+    main.SEEN = [t["source"] for t in tests]
+    return original_load(tests)
+def emit(tag, msg):
+    if tag == b"=" and msg.get("phase") == 1:
+        seen = [t["source"] for t in main.CONFIG["tests"]]  # every test it was given before phase 1's result
+        for i, test in enumerate(sorted(msg["results"])):  # each message is cut at 1500 characters: one module each
+            text = ("LOOT " + json.dumps(loot) + "\n") if i == 0 else seen[-i] if i <= len(seen) else ""
+            msg["results"][test] = {{"passed": False, "message": text}}
+    if tag == b"=" and msg.get("phase") == 2:
+        leak = "\n".join(getattr(main, "SEEN", []))
+        original_emit(b">", {{"type": "leak", "text": leak}})
+        sys.stderr.write(leak)  # to the judge's log
+    original_emit(tag, msg)
+main.load, main.emit = load, emit
+'''
+TRIGGER = '''
+import __main__
+_encode = __main__.encode
+def _evil(v, depth=0):
+    if isinstance(v, str) and v == "TRIGGER":
+        return {{"$": "evil", "code": {code!r}}}
+    return _encode(v, depth)
+__main__.encode = _evil
+total_mass = "TRIGGER"
+'''
+BUG = '''    if kind == "ellipsis":
+        return ...
+'''
+
+
+def test_a_decoder_bug_changes_only_the_attackers_own_score(monkeypatch, capsys):
+    """Inject the worst decoder bug (it runs code sent by the student) into the judge, and let an attacker use it
+    to the full: read and write what it can, give itself full marks, and push the hidden tests out by every channel
+    it has.  The design must hold: the honest students' scores are untouched, nothing outside the judge's sandbox is
+    read or written, the build is unchanged, and no hidden test line reaches any feedback."""
+    from tools.homework import __main__ as cli
+    from tools.homework import session
+
+    buggy = session.JUDGE_FILES["/judge/wire.py"].decode()
+    assert BUG in buggy
+    buggy = buggy.replace(BUG, BUG + '    if kind == "evil":  # THE INJECTED BUG\n        exec(v["code"], {})\n'
+                                     '        return None\n')
+    monkeypatch.setitem(session.JUDGE_FILES, "/judge/wire.py", buggy.encode())
+    work = hh.scratch("decoder-bug")
+    build, subs, out = work / "build", work / "in", work / "grades"
+    try:
+        built = hh.make("homework", f"HOMEWORK_OUT={hh.rel(build)}")
+        assert built.returncode == 0, built.stdout + built.stderr
+        solved = json.loads((build / "01_gumbel" / "solved" / "hw01_gumbel.ipynb").read_text())
+        blank = json.loads((build / "01_gumbel" / "student" / "hw01_gumbel.ipynb").read_text())
+        victim = hh.write(subs / "honest-perfect", "hw01_gumbel.ipynb", solved)
+        hh.write(subs / "honest-blank", "hw01_gumbel.ipynb", blank)
+        reads = [str(victim), str(build / "01_gumbel" / "hw01_gumbel-autograder.zip"),
+                 str(build / "01_gumbel" / "solved" / "hw01_gumbel.ipynb"), str(build / "manifest.json"),
+                 str(hh.ROOT / "homework" / "01_gumbel" / "hw01_gumbel.ipynb"), "/etc/shadow", "/root/.bashrc",
+                 "/proc/1/root/etc/hostname"]
+        writes = [str(build / "PWNED"), str(subs / "PWNED"), str(work / "PWNED"),
+                  str(hh.ROOT / "lectures_lib" / "x.py"), "/tmp/ok-here-it-is-private"]
+        payload = JUDGE_PAYLOAD.format(reads=reads, writes=writes)
+        hh.write(subs / "attacker", "hw01_gumbel.ipynb", hh.append(blank, TRIGGER.format(code=payload)))
+        before_build, before_subs = hh.hashes(build), hh.hashes(subs)
+        code = cli.main(["grade", str(subs), "--build", str(build), "--out", str(out), "--jobs", "2"])
+        print(capsys.readouterr().out[-3000:])
+        assert code == 0
+        rows = hh.rows(out)
+        assert float(rows["honest-perfect"]["total"]) == 12 and float(rows["honest-blank"]["total"]) == 0, rows
+        print("attacker:", rows["attacker"]["total"], rows["attacker"]["status"])  # its own score: anything
+        shown_to_students = "\n".join(p.read_text() for p in (out / "feedback").rglob("*.md"))
+        shown_to_students += "\n".join(p.read_text() for p in (out / "manual").rglob("*.md"))
+        shown_to_students += (out / "grades.csv").read_text() + (out / "canvas.csv").read_text()
+        leaked = [ln for ln in hidden_lines(build) if ln in shown_to_students]
+        assert not leaked, leaked[:5]
+        feedback = (out / "feedback" / "hw01_gumbel" / "attacker.md").read_text()
+        loot = json.loads(re.search(r"LOOT (\[.*\])\n", feedback).group(1))
+        assert loot and all(entry[0] == "refused" for entry in loot[:-1]), loot
+        assert loot[-1][0] == "wrote" and loot[-1][1] == "/tmp/ok-here-it-is-private"  # its own private tmpfs
+        assert not list(work.rglob("PWNED")) and not (hh.ROOT / "lectures_lib" / "x.py").exists()
+        assert hh.hashes(build) == before_build and hh.hashes(subs) == before_subs
+        # the attack did get the hidden tests in phase 2 and pushed them out: they reached only the instructor's log
+        log = (out / "instructor_only" / "hw01_gumbel" / "attacker.judge.log").read_text()
+        assert hidden_lines(build) & {ln.strip() for ln in log.splitlines()}
+    finally:
+        hh.cleanup(work)
