@@ -2,9 +2,10 @@
 
 Builds the homework into a scratch folder, makes ``N`` perfect submissions (the ``solved`` notebooks, the four
 assignments in turn), and times ``python -m tools.homework grade --jobs 2`` on them, start to end (the command's
-own start-up, the sandbox probe and the outputs included).  As a reference in the same run, it times the grader
-this package replaced (otter-grader running each notebook in a Jupyter kernel, from git history) on a few of the
-same submissions, when that version is available.
+own start-up, the sandbox probe and the outputs included).  Two references in the same run, from git history:
+the previous sandboxed grader (one sandbox per submission, its tests run in the grader's own process: the design
+issue 19 replaced with a judge sandbox of its own) on the same submissions, which gives the price of the second
+sandbox as a ratio; and the otter-grader tool before that (each notebook in a Jupyter kernel) on a few of them.
 
 Run: ``.venv/bin/python bench/grading.py [N]`` (default 24).  The machine is shared: expect noise.
 """
@@ -31,9 +32,9 @@ def submissions(build: Path, folder: Path, n: int) -> None:
         shutil.copyfile(build / a["solved_notebook"], dest / a["notebook"])
 
 
-def timed(cmd: list[str]) -> tuple[float, str]:
+def timed(cmd: list[str], cwd: Path = ROOT) -> tuple[float, str]:
     t0 = time.perf_counter()
-    run = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
+    run = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True)
     if run.returncode != 0:
         raise SystemExit(f"{' '.join(cmd)} failed:\n{run.stdout[-2000:]}\n{run.stderr[-2000:]}")
     return time.perf_counter() - t0, run.stdout
@@ -59,6 +60,24 @@ def reference(tmp: Path, n: int) -> float | None:  # the same solved notebooks, 
         script.unlink()
 
 
+def previous(tmp: Path, build_in: Path, n: int) -> float | None:
+    """Seconds per submission of the grader before the judge got its own sandbox (None without that history)."""
+    added = subprocess.run(["git", "log", "--diff-filter=A", "--format=%H", "-1", "--", "tools/homework/session.py"],
+                           cwd=ROOT, capture_output=True, text=True).stdout.strip()
+    if not added:
+        return None
+    old = tmp / "previous"
+    old.mkdir()
+    tmp.chmod(0o755)  # the previous grader binds its lectures_lib by path, as the sandbox's uid: it must be reachable
+    archive = subprocess.run(["git", "archive", f"{added}^", "tools", "homework", "lectures_lib"], cwd=ROOT,
+                             capture_output=True, check=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(old)], input=archive, check=True)
+    timed([sys.executable, "-m", "tools.homework", "build", "--out", str(tmp / "previous-build")], cwd=old)
+    seconds, _ = timed([sys.executable, "-m", "tools.homework", "grade", str(build_in), "--build",
+                        str(tmp / "previous-build"), "--out", str(tmp / "previous-out"), "--jobs", "2"], cwd=old)
+    return seconds / n
+
+
 def main() -> int:
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 24
     with tempfile.TemporaryDirectory(prefix="bench-grading-") as tmp:
@@ -71,6 +90,11 @@ def main() -> int:
         rate = 60 * n / seconds
         print(f"sandboxed grader: {n} submissions in {seconds:.1f} s with --jobs 2: {rate:.1f} per minute "
               f"({seconds / n:.2f} s each; {graded}/{n} graded; target >= 30 per minute)")
+        before = previous(tmp, tmp / "in", n)
+        if before is not None:
+            print(f"reference, the previous sandboxed grader (tests in the grader's process; git history): "
+                  f"{before:.2f} s each, {60 / before:.1f} per minute; the judge's own sandbox costs "
+                  f"{(seconds / n) / before:.2f}x its time")
         old = reference(tmp, min(n, 8))
         if old is not None:
             print(f"reference, otter-grader in a Jupyter kernel (git history): {old:.2f} s each, "

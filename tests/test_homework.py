@@ -163,6 +163,8 @@ def _batch(folder):
         hh.write(folder / student, "hw05_beyond.ipynb", hh.replace(solved["hw05_beyond"], start, old, new))
     hh.write(folder, "hw01_gumbel.ipynb", solved["hw01_gumbel"])  # a flat file named like the assignment
     hh.write(folder, "carol_hw03_vae (1).ipynb", solved["hw03_vae"])  # renamed by a browser's download
+    hh.write(folder / "sec1" / "dave", "hw01_gumbel.ipynb", solved["hw01_gumbel"])  # nested by section: dave's
+    hh.write(folder / "erin", "HW01_GUMBEL.IPYNB", solved["hw01_gumbel"])  # any case of .ipynb
     return assignments
 
 
@@ -189,10 +191,13 @@ def test_documented_commands_grade_as_expected():
         assert hh.hashes(work / "in") == before, "grading modified a submission"
         assert not hh.sandbox_processes(graded.stdout), "a process outlived the grading"
         print(graded.stdout[-3000:])
-        for folder in ("empty", "does-not-exist"):
+        for folder in ("empty", "does-not-exist"):  # cannot grade at all: exit 1, which make reports as Error 1, 2
             (work / "empty").mkdir(exist_ok=True)
             failed = hh.make("grade", f"SUBMISSIONS={hh.rel(work / folder)}")
-            assert failed.returncode != 0, f"grading {folder} should fail loudly"
+            assert failed.returncode == 2 and "Error 1" in failed.stderr, (folder, failed.stdout, failed.stderr)
+            direct = subprocess.run([sys.executable, "-m", "tools.homework", "grade", hh.rel(work / folder)],
+                                    cwd=hh.ROOT, capture_output=True, text=True)
+            assert direct.returncode == 1, direct.stderr
     finally:
         hh.cleanup(work)
 
@@ -215,6 +220,7 @@ def check_scores(rows: dict, assignments: dict) -> None:
                 assert float(row[q["name"]]) == q["points"], (student, q["name"], row)
     assert rows["hw01_gumbel"]["assignment"] == "hw01_gumbel" and rows["hw01_gumbel"]["total"] == "12"
     assert rows["carol"]["assignment"] == "hw03_vae" and rows["carol"]["total"] == "15"
+    assert rows["dave"]["total"] == "12" and rows["erin"]["total"] == "12" and "sec1" not in rows
     header = list(next(iter(rows.values())))
     assert header[:4] == ["student", "assignment", "file", "status"]
     assert header[-5:] == ["total", "possible", "manual_pending", "counts", "seconds"]
@@ -229,7 +235,7 @@ def check_canvas(grades, rows: dict, assignments: dict) -> None:
 
 def check_feedback(grades, assignments: dict) -> None:
     files = sorted(grades.glob("feedback/*/*.md"))
-    assert len(files) == len(ASSIGNMENTS) * 2 + len(WRONG) + len(WRONG_HW05) + 3
+    assert len(files) == len(ASSIGNMENTS) * 2 + len(WRONG) + len(WRONG_HW05) + 5
     hidden = {}
     for a in assignments.values():
         with zipfile.ZipFile(BUILD / a["autograder_zip"]) as zf:
