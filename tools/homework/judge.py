@@ -15,7 +15,6 @@ from __future__ import annotations
 import ast
 import dataclasses
 import zipfile
-from functools import cache
 from pathlib import Path
 
 
@@ -46,7 +45,6 @@ def _decorator(node: ast.FunctionDef) -> dict | None:
     return None
 
 
-@cache
 def bundle(autograder_zip: Path) -> Bundle:
     specs, public, hidden = [], [], []
     with zipfile.ZipFile(autograder_zip) as zf:
