@@ -177,8 +177,9 @@ def build_batch(build: Path, subs: Path, work: Path) -> tuple[dict, dict]:
     expected["atk-given-symbols-hw03"] = (0, "graded")
     # Files that stop a batch: a notebook whose cells are a number, deeply nested JSON, a name that is not UTF-8.
     hh.write(subs / "atk-cells-number", "hw01_gumbel.ipynb", json.dumps({"cells": 5, "metadata": {}, "nbformat": 4}))
+    hh.write(subs / "atk-cells-list", "hw01_gumbel.ipynb", json.dumps({"cells": [5], "metadata": {}, "nbformat": 4}))
     hh.write(subs / "atk-deep-json", "hw01_gumbel.ipynb", "[" * 200000 + "]" * 200000)
-    expected.update({"atk-cells-number": (0, "error"), "atk-deep-json": (0, "error")})
+    expected.update({"atk-cells-number": (0, "error"), "atk-cells-list": (0, "error"), "atk-deep-json": (0, "error")})
     raw = os.fsencode(subs) + b"/atk-latin1-caf\xe9_hw01_gumbel.ipynb"
     with open(raw, "w") as f:
         json.dump(blank, f)
