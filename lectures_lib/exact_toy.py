@@ -21,10 +21,12 @@ from . import _validate as check
 MAX_D = 12  # 2^12 = 4096 states: enumeration stays instant
 
 
-def _theta(theta) -> np.ndarray:
-    th = check.finite("theta", theta)
-    if th.ndim != 1 or not 1 <= th.size <= MAX_D:
-        raise ValueError(f"theta must have shape (D,) with 1 <= D <= {MAX_D}, got shape {th.shape}")
+def _enumerable(theta) -> np.ndarray:
+    """``theta`` of shape ``(D,)`` with ``D <= MAX_D``: the ``2^D`` states are listed (the samplers take any ``D``)."""
+    th = check.vector("theta", theta)
+    if th.size > MAX_D:
+        raise ValueError(f"theta must have shape (D,) with 1 <= D <= {MAX_D} to enumerate 2^D states, "
+                         f"got shape {th.shape}")
     return th
 
 
@@ -108,7 +110,7 @@ def bernoulli_log_prob(b, theta) -> np.ndarray:
     >>> float(np.exp(bernoulli_log_prob([1.0, 0.0], [0.0, 0.0])))
     0.25
     """
-    th = _theta(theta)
+    th = check.vector("theta", theta)
     b = check.finite("b", b)
     if b.shape[-1:] != th.shape or not np.all((b == 0) | (b == 1)):
         raise ValueError(f"b must hold 0/1 values with last axis {th.size}, got {check._show(b)}")
@@ -125,7 +127,7 @@ def bernoulli_score(b, theta) -> np.ndarray:
     >>> bernoulli_score([[1.0, 0.0]], [0.0, 0.0]).tolist()
     [[0.5, -0.5]]
     """
-    th = _theta(theta)
+    th = check.vector("theta", theta)
     b = check.finite("b", b)
     if b.shape[-1:] != th.shape:
         raise ValueError(f"b must have last axis {th.size}, got shape {b.shape}")
@@ -193,7 +195,7 @@ def exact_toy(theta, target: float = 0.45) -> ExactToy:
     >>> float(toy.mean), toy.grad.tolist()
     (0.5, [0.25])
     """
-    th = _theta(theta)
+    th = _enumerable(theta)
     states = all_states(th.size)
     probs = np.exp(bernoulli_log_prob(states, th))
     costs = toy_cost(states, target)
