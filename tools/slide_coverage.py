@@ -148,7 +148,7 @@ SLIDES = [
         ("suffers from high variance and is slow to converge",
          V("symbolic_score_function::test_estimator_variance_closed_form",
            "symbolic_estimators::test_toy_objective_and_moments", "rl::test_baseline_reduces_gradient_variance",
-           "rebar::test_variance_ordering")),
+           "rebar::test_variance_ordering_exactly_with_coefficients_fitted_on_other_draws")),
     ]),
     ("re-parameterization trick", [
         ("we let z = g(x):", TEXT),
