@@ -331,8 +331,9 @@ def render() -> str:
         f"{counts['not checkable']} not checkable (titles, transitions, definitions and informal statements).",
         "",
         "Notebook 09 (`notebooks/09_beyond_the_slides.ipynb`) goes past the last slide: control variates, REBAR and",
-        "RELAX, Gumbel-top-k.  It has no slide lines of its own; its claims are checked against exact enumeration by",
-        "`tests/test_exact_toy.py`, `tests/test_control_variates.py`, `tests/test_rebar.py`, `tests/test_gumbel_topk.py`,",
+        "RELAX, Gumbel-top-k.  It has no slide lines of its own; its claims are checked exactly (enumeration of the discrete",
+        "outcomes, Gauss-Legendre quadrature over the noise: `tests/exact_reference.py`) by `tests/test_exact_toy.py`,",
+        "`tests/test_control_variates.py`, `tests/test_rebar.py`, `tests/test_gumbel_topk.py`, `tests/test_concrete.py`,",
         "`tests/test_symbolic_beyond.py` and `tests/test_beyond_demos.py`.",
     ]
     for number, (title, entries) in enumerate(SLIDES, start=1):
