@@ -17,7 +17,7 @@ import numpy as np
 from scipy import special
 
 from . import _validate as check
-from .exact_toy import ExactToy, bernoulli_score, toy_cost
+from .exact_toy import ExactToy, toy_cost
 
 
 def sample_bernoulli(theta, rng: np.random.Generator, n: int) -> np.ndarray:
@@ -30,9 +30,11 @@ def sample_bernoulli(theta, rng: np.random.Generator, n: int) -> np.ndarray:
     >>> sample_bernoulli([50.0, -50.0], np.random.default_rng(0), 2).tolist()
     [[1.0, 0.0], [1.0, 0.0]]
     """
-    th = check.vector("theta", theta)
-    rng = check.generator(rng)
-    n = check.integer("n", n, minimum=1)
+    return _sample(check.vector("theta", theta), check.generator(rng), check.integer("n", n, minimum=1))
+
+
+def _sample(th: np.ndarray, rng: np.random.Generator, n: int) -> np.ndarray:
+    # b_d = 1[u_d < sigmoid(theta_d)], u ~ U(0, 1)
     return (rng.random((n, th.size)) < special.expit(th)).astype(float)
 
 
@@ -187,8 +189,8 @@ def nvil_grads(theta, target: float, rng: np.random.Generator, *, steps: int, n:
     rng = check.generator(rng)
     steps, n = check.integer("steps", steps, minimum=1), check.integer("n", n, minimum=1)
     lr, c = _lr_start(lr, start)
-    b = sample_bernoulli(th, rng, steps * n).reshape(steps, n, th.size)
-    return _nvil(toy_cost(b, target), bernoulli_score(b, th), lr, c)
+    b = _sample(th, rng, steps * n).reshape(steps, n, th.size)     # theta validated once, above
+    return _nvil(toy_cost(b, target), b - special.expit(th), lr, c)  # scores b - sigmoid(theta)
 
 
 def nvil_estimates(f_values, scores, *, lr: float = 0.1, start: float = 0.0) -> tuple[np.ndarray, np.ndarray]:

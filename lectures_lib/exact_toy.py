@@ -114,6 +114,11 @@ def bernoulli_log_prob(b, theta) -> np.ndarray:
     b = check.finite("b", b)
     if b.shape[-1:] != th.shape or not np.all((b == 0) | (b == 1)):
         raise ValueError(f"b must hold 0/1 values with last axis {th.size}, got {check._show(b)}")
+    return _log_prob(b, th)
+
+
+def _log_prob(b: np.ndarray, th: np.ndarray) -> np.ndarray:
+    # sum_d [b_d log sigmoid(theta_d) + (1 - b_d) log sigmoid(-theta_d)], on validated b and theta
     return -(b * np.logaddexp(0, -th) + (1 - b) * np.logaddexp(0, th)).sum(-1)
 
 
@@ -195,11 +200,11 @@ def exact_toy(theta, target: float = 0.45) -> ExactToy:
     >>> float(toy.mean), toy.grad.tolist()
     (0.5, [0.25])
     """
-    th = _enumerable(theta)
+    th = _enumerable(theta)                       # validated once: the states below are built valid
     states = all_states(th.size)
-    probs = np.exp(bernoulli_log_prob(states, th))
+    probs = np.exp(_log_prob(states, th))
     costs = toy_cost(states, target)
-    scores = bernoulli_score(states, th)
+    scores = states - special.expit(th)           # the score b - sigmoid(theta) of every state
     # dE[f]/dtheta = sum_b p(b) f(b) (b - sigmoid(theta))
     grad = (probs[:, None] * costs[:, None] * scores).sum(0)
     return ExactToy(th, float(target), states, probs, costs, scores, float(probs @ costs), grad)
