@@ -48,6 +48,14 @@ def finite(name: str, value) -> np.ndarray:
     return arr
 
 
+def vector(name: str, value) -> np.ndarray:
+    """A finite float array of shape ``(D,)``, ``D >= 1`` (a vector of logits, one per independent variable)."""
+    arr = finite(name, value)
+    if arr.ndim != 1 or arr.size < 1:
+        raise ValueError(f"{name} must have shape (D,) with D >= 1, got shape {arr.shape}")
+    return arr
+
+
 def in_range(name: str, value, lo: float, hi: float) -> float:
     """A finite real number in the closed interval ``[lo, hi]`` (slider-backed demo parameters)."""
     value = float(finite(name, value))

@@ -4,17 +4,19 @@ For a Bernoulli, ``z = theta + log(u / (1 - u))`` (logistic noise) gives ``b = 1
 given ``b`` we draw ``z~`` from the same logistic law restricted to the side of 0 that ``b`` says.
 For a categorical, ``z = logits + G`` (Gumbel noise) gives ``k = argmax z ~ softmax(logits)``; given ``k``
 we draw ``z~`` from ``z`` conditioned on ``argmax z = k`` with the truncated-Gumbel construction.
+:func:`relax_noise` bundles ``z``, ``b`` and ``z~`` for the estimators of :mod:`lectures_lib.rebar`.
 
 Introduced in notebooks/09_beyond_the_slides.ipynb (section "3. REBAR and RELAX").
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 from scipy import special
 
 from . import _validate as check
-from .exact_toy import _theta
 
 #: uniform noise is clamped into [TINY, 1 - EPS/2]: log(u) and log(1 - u) stay finite (as torch does
 #: with Uniform(tiny, 1 - eps)); the clamp moves a probability of ~1e-300 + 1e-16, far below any test.
@@ -49,8 +51,11 @@ def logistic_relaxation(theta, u) -> np.ndarray:
     >>> logistic_relaxation([0.0], [0.5]).tolist()
     [0.0]
     """
-    th = _theta(theta)
-    u = _uniform("u", u, th.shape)
+    th = check.vector("theta", theta)
+    return _logistic(th, _uniform("u", u, th.shape))
+
+
+def _logistic(th: np.ndarray, u: np.ndarray) -> np.ndarray:
     # log(u / (1 - u)) with log1p: exact for u near 0 and 1
     return th + np.log(u) - np.log1p(-u)
 
@@ -88,13 +93,18 @@ def conditional_logistic(theta, b, v) -> tuple[np.ndarray, np.ndarray]:
     >>> round(float(z[0]), 6), round(float(dz[0]), 6)
     (1.098612, 0.333333)
     """
-    th = _theta(theta)
+    th = check.vector("theta", theta)
     b = check.finite("b", b)
     if b.shape[-1:] != th.shape or not np.all((b == 0) | (b == 1)):
         raise ValueError(f"b must hold 0/1 values with last axis {th.size}, got {check._show(b)}")
     v = _uniform("v", v)
     if v.shape != b.shape:
         raise ValueError(f"v must have the shape of b, {b.shape}, got {v.shape}")
+    return _conditional_logistic(th, b, v)
+
+
+def _conditional_logistic(th: np.ndarray, b: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    # the formulas of conditional_logistic's Notes, on validated inputs (v clamped into (0, 1))
     log_p, log_q = -np.logaddexp(0, -th), -np.logaddexp(0, th)   # log sigmoid(+-theta)
     log_v, log_1mv = np.log(v), np.log1p(-v)
     # b = 1: log(q + v p) - log p - log(1 - v)
@@ -156,3 +166,72 @@ def conditional_gumbel(logits, k, v) -> np.ndarray:
     out = rest.copy()
     np.put_along_axis(out, k[..., None], top, -1)
     return out
+
+
+@dataclass(frozen=True)
+class RelaxNoise:
+    """The shared draws: ``z`` (relaxation of the sample), ``b = 1[z > 0]``, ``z~ | b`` and ``dz~/dtheta``."""
+
+    theta: np.ndarray
+    z: np.ndarray
+    b: np.ndarray
+    z_tilde: np.ndarray
+    dz_tilde: np.ndarray
+
+
+def relax_noise(theta, u, v) -> RelaxNoise:
+    """The noise REBAR and RELAX share, from given uniforms: ``z = theta + logit(u)``, ``b = 1[z > 0]``, ``z~ | b``.
+
+    Introduced in notebooks/09_beyond_the_slides.ipynb (section "3. REBAR and RELAX").
+
+    Parameters
+    ----------
+    theta : array_like, shape (D,)
+    u, v : array_like, shape (n, D), values in [0, 1]
+        ``u`` makes the sample, ``v`` the conditional noise ``z~`` (:func:`conditional_logistic`).
+
+    Returns
+    -------
+    RelaxNoise
+
+    Notes
+    -----
+    Every estimator of :mod:`lectures_lib.rebar` is a deterministic function of ``(theta, u, v)``: its mean is an
+    integral over the unit cube, which the tests compute by quadrature (exact to rounding) instead of sampling.
+
+    Examples
+    --------
+    >>> noise = relax_noise([0.0], [[0.25], [0.75]], [[0.5], [0.5]])
+    >>> noise.b[:, 0].tolist(), bool(np.all((noise.z_tilde > 0) == (noise.b == 1)))
+    ([0.0, 1.0], True)
+    """
+    th = check.vector("theta", theta)
+    u, v = _uniform("u", u, th.shape), _uniform("v", v, th.shape)
+    if u.ndim != 2 or u.shape != v.shape:
+        raise ValueError(f"u and v must have the same shape (n, {th.size}), got {u.shape} and {v.shape}")
+    return _relax_noise(th, u, v)
+
+
+def _relax_noise(th: np.ndarray, u: np.ndarray, v: np.ndarray) -> RelaxNoise:
+    z = _logistic(th, u)
+    b = (z > 0).astype(float)
+    z_tilde, dz_tilde = _conditional_logistic(th, b, v)
+    return RelaxNoise(th, z, b, z_tilde, dz_tilde)
+
+
+def draw_relax_noise(theta, rng: np.random.Generator, n: int) -> RelaxNoise:
+    """Draw ``n`` samples of the noise every estimator of :mod:`lectures_lib.rebar` uses (:func:`relax_noise`).
+
+    Introduced in notebooks/09_beyond_the_slides.ipynb (section "3. REBAR and RELAX").
+
+    Examples
+    --------
+    >>> noise = draw_relax_noise([0.0, 1.0], np.random.default_rng(0), 4)
+    >>> bool(np.all(noise.b == (noise.z > 0))), bool(np.all(noise.b == (noise.z_tilde > 0)))
+    (True, True)
+    """
+    th = check.vector("theta", theta)
+    rng = check.generator(rng)
+    n = check.integer("n", n, minimum=1)
+    u, v = rng.random((2, n, th.size))
+    return _relax_noise(th, _uniform("u", u), _uniform("v", v))    # clamped away from 0: finite logits

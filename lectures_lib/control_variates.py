@@ -17,7 +17,7 @@ import numpy as np
 from scipy import special
 
 from . import _validate as check
-from .exact_toy import ExactToy, _theta, bernoulli_score, toy_cost
+from .exact_toy import ExactToy, toy_cost
 
 
 def sample_bernoulli(theta, rng: np.random.Generator, n: int) -> np.ndarray:
@@ -30,9 +30,11 @@ def sample_bernoulli(theta, rng: np.random.Generator, n: int) -> np.ndarray:
     >>> sample_bernoulli([50.0, -50.0], np.random.default_rng(0), 2).tolist()
     [[1.0, 0.0], [1.0, 0.0]]
     """
-    th = _theta(theta)
-    rng = check.generator(rng)
-    n = check.integer("n", n, minimum=1)
+    return _sample(check.vector("theta", theta), check.generator(rng), check.integer("n", n, minimum=1))
+
+
+def _sample(th: np.ndarray, rng: np.random.Generator, n: int) -> np.ndarray:
+    # b_d = 1[u_d < sigmoid(theta_d)], u ~ U(0, 1)
     return (rng.random((n, th.size)) < special.expit(th)).astype(float)
 
 
@@ -183,17 +185,59 @@ def nvil_grads(theta, target: float, rng: np.random.Generator, *, steps: int, n:
     >>> g.shape, float(c[0])
     ((3, 2), 0.0)
     """
-    th = _theta(theta)
+    th = check.vector("theta", theta)
     rng = check.generator(rng)
     steps, n = check.integer("steps", steps, minimum=1), check.integer("n", n, minimum=1)
+    lr, c = _lr_start(lr, start)
+    b = _sample(th, rng, steps * n).reshape(steps, n, th.size)     # theta validated once, above
+    return _nvil(toy_cost(b, target), b - special.expit(th), lr, c)  # scores b - sigmoid(theta)
+
+
+def nvil_estimates(f_values, scores, *, lr: float = 0.1, start: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+    """NVIL on given samples: step ``k`` returns ``(1/n) sum_i (f_ki - c_k) s_ki``, *then* updates ``c``.
+
+    Introduced in notebooks/09_beyond_the_slides.ipynb (section "2. Control variates").
+
+    Parameters
+    ----------
+    f_values : array_like, shape (steps, n)
+        Costs of the ``n`` samples of each step.
+    scores : array_like, shape (steps, n, D)
+    lr : float in (0, 1]
+    start : float
+        Initial baseline ``c_0``.
+
+    Returns
+    -------
+    (estimates, baselines) : ndarrays of shape (steps, D) and (steps,)
+
+    Notes
+    -----
+    ``c_{k+1} = c_k + lr * mean_i (f_ki - c_k)``: one SGD step on ``(1/2) mean_i (f_ki - c)^2``.  The function is
+    deterministic, so the tests average it over every joint outcome of a few steps: exactly unbiased.
+
+    Examples
+    --------
+    >>> g, c = nvil_estimates([[1.0], [3.0]], [[[1.0]], [[1.0]]], lr=0.5)
+    >>> g[:, 0].tolist(), c.tolist()       # c_1 = 0 + 0.5 (1 - 0)
+    ([1.0, 2.5], [0.0, 0.5])
+    """
+    f, s = _costs_scores(f_values, scores)
+    if f.ndim != 2:
+        raise ValueError(f"f_values must have shape (steps, n), got shape {f.shape}")
+    return _nvil(f, s, *_lr_start(lr, start))
+
+
+def _lr_start(lr, start) -> tuple[float, float]:
     lr = check.in_range("lr", lr, 0.0, 1.0)
     if lr == 0.0:
         raise ValueError(f"lr must be > 0, got {lr!r}")
-    c = float(check.finite("start", start))
-    b = sample_bernoulli(th, rng, steps * n).reshape(steps, n, th.size)
-    f, s = toy_cost(b, target), bernoulli_score(b, th)
-    estimates, baselines = np.empty((steps, th.size)), np.empty(steps)
-    for k in range(steps):
+    return lr, float(check.finite("start", start))
+
+
+def _nvil(f: np.ndarray, s: np.ndarray, lr: float, c: float) -> tuple[np.ndarray, np.ndarray]:
+    estimates, baselines = np.empty((f.shape[0], s.shape[-1])), np.empty(f.shape[0])
+    for k in range(f.shape[0]):
         baselines[k] = c
         estimates[k] = ((f[k] - c)[:, None] * s[k]).mean(0)
         # SGD on (1/2)(f - c)^2: the gradient in c is -(f - c); used only after this step's estimate

@@ -21,10 +21,12 @@ from . import _validate as check
 MAX_D = 12  # 2^12 = 4096 states: enumeration stays instant
 
 
-def _theta(theta) -> np.ndarray:
-    th = check.finite("theta", theta)
-    if th.ndim != 1 or not 1 <= th.size <= MAX_D:
-        raise ValueError(f"theta must have shape (D,) with 1 <= D <= {MAX_D}, got shape {th.shape}")
+def _enumerable(theta) -> np.ndarray:
+    """``theta`` of shape ``(D,)`` with ``D <= MAX_D``: the ``2^D`` states are listed (the samplers take any ``D``)."""
+    th = check.vector("theta", theta)
+    if th.size > MAX_D:
+        raise ValueError(f"theta must have shape (D,) with 1 <= D <= {MAX_D} to enumerate 2^D states, "
+                         f"got shape {th.shape}")
     return th
 
 
@@ -108,10 +110,15 @@ def bernoulli_log_prob(b, theta) -> np.ndarray:
     >>> float(np.exp(bernoulli_log_prob([1.0, 0.0], [0.0, 0.0])))
     0.25
     """
-    th = _theta(theta)
+    th = check.vector("theta", theta)
     b = check.finite("b", b)
     if b.shape[-1:] != th.shape or not np.all((b == 0) | (b == 1)):
         raise ValueError(f"b must hold 0/1 values with last axis {th.size}, got {check._show(b)}")
+    return _log_prob(b, th)
+
+
+def _log_prob(b: np.ndarray, th: np.ndarray) -> np.ndarray:
+    # sum_d [b_d log sigmoid(theta_d) + (1 - b_d) log sigmoid(-theta_d)], on validated b and theta
     return -(b * np.logaddexp(0, -th) + (1 - b) * np.logaddexp(0, th)).sum(-1)
 
 
@@ -125,7 +132,7 @@ def bernoulli_score(b, theta) -> np.ndarray:
     >>> bernoulli_score([[1.0, 0.0]], [0.0, 0.0]).tolist()
     [[0.5, -0.5]]
     """
-    th = _theta(theta)
+    th = check.vector("theta", theta)
     b = check.finite("b", b)
     if b.shape[-1:] != th.shape:
         raise ValueError(f"b must have last axis {th.size}, got shape {b.shape}")
@@ -193,11 +200,11 @@ def exact_toy(theta, target: float = 0.45) -> ExactToy:
     >>> float(toy.mean), toy.grad.tolist()
     (0.5, [0.25])
     """
-    th = _theta(theta)
+    th = _enumerable(theta)                       # validated once: the states below are built valid
     states = all_states(th.size)
-    probs = np.exp(bernoulli_log_prob(states, th))
+    probs = np.exp(_log_prob(states, th))
     costs = toy_cost(states, target)
-    scores = bernoulli_score(states, th)
+    scores = states - special.expit(th)           # the score b - sigmoid(theta) of every state
     # dE[f]/dtheta = sum_b p(b) f(b) (b - sigmoid(theta))
     grad = (probs[:, None] * costs[:, None] * scores).sum(0)
     return ExactToy(th, float(target), states, probs, costs, scores, float(probs @ costs), grad)

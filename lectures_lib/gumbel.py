@@ -348,10 +348,12 @@ def expected_margin(logits) -> np.ndarray:
 
     Notes
     -----
-    Given the others' maximum ``M ~ Gumbel(log sum_{i!=k} e^{mu_i})``, the margin is
-    ``L = Z_k - M``, a difference of two independent Gumbels: logistic with location
-    ``a_k = mu_k - log sum_{i!=k} e^{mu_i}``.  Category ``k`` wins when ``L > 0``, so
+    Before conditioning on the winner, the others' maximum ``M = max_{i!=k} Z_i`` is
+    ``Gumbel(log sum_{i!=k} e^{mu_i})`` and independent of ``Z_k``, so ``L = Z_k - M`` is a difference of two
+    independent Gumbels: logistic with location ``a_k = mu_k - log sum_{i!=k} e^{mu_i}``.  Category ``k`` wins
+    exactly when ``L > 0`` (then ``M`` is the runner-up and ``L`` the margin), so
     ``E[L | L > 0] = int_0^oo (1 - sigmoid(l - a)) dl / sigmoid(a) = log(1 + e^a) / sigmoid(a)``.
+    Given that ``k`` wins, ``M`` is no longer that Gumbel: it is conditioned to lie below ``Z_k``.
 
     Examples
     --------

@@ -1,10 +1,10 @@
 """Gradient estimators through the relaxation on the Bernoulli toy: Gumbel-softmax, straight-through,
 REBAR (Tucker et al. 2017) and RELAX (Grathwohl et al. 2018), with hand-derived gradients.
 
-All of them share the noise: ``z = theta + logistic(u)``, ``b = 1[z > 0]``, the relaxed sample
-``x = sigmoid(z / tau)`` (the binary Concrete), and for REBAR / RELAX the conditional ``z~ | b``
-(:func:`lectures_lib.conditional_noise.conditional_logistic`).  Each function returns one estimate
-per sample, shape ``(n, D)``; their mean over axis 0 is the Monte Carlo gradient.
+All of them share the noise (:func:`lectures_lib.conditional_noise.relax_noise`): ``z = theta + logistic(u)``,
+``b = 1[z > 0]``, the relaxed sample ``x = sigmoid(z / tau)`` (the binary Concrete), and for REBAR / RELAX the
+conditional ``z~ | b`` (:func:`lectures_lib.conditional_noise.conditional_logistic`).  Each function returns
+one estimate per sample, shape ``(n, D)``; their mean over axis 0 is the Monte Carlo gradient.
 
 RELAX's surrogate here is linear in its parameters ``phi``:
 ``c_phi(z) = eta f(sigmoid(z / tau)) + sum_d w_d sigmoid(z_d / tau) + c0``, so the ``phi`` with the
@@ -15,46 +15,24 @@ Introduced in notebooks/09_beyond_the_slides.ipynb (section "3. REBAR and RELAX"
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 from scipy import special
 
 from . import _validate as check
-from .conditional_noise import conditional_logistic, logistic_relaxation
-from .exact_toy import _theta, bernoulli_score, toy_cost, toy_cost_grad
+from .conditional_noise import RelaxNoise, draw_relax_noise, relax_noise  # noqa: F401 (relax_noise: rebar.relax_noise)
+from .exact_toy import toy_cost, toy_cost_grad
 
 
-@dataclass(frozen=True)
-class RelaxNoise:
-    """The shared draws: ``z`` (relaxation of the sample), ``b = 1[z > 0]``, ``z~ | b`` and ``dz~/dtheta``."""
-
-    theta: np.ndarray
-    z: np.ndarray
-    b: np.ndarray
-    z_tilde: np.ndarray
-    dz_tilde: np.ndarray
+def _noise(noise) -> RelaxNoise:
+    if not isinstance(noise, RelaxNoise):
+        raise ValueError(f"noise must be a RelaxNoise (from draw_relax_noise or relax_noise), "
+                         f"got {type(noise).__name__}")
+    return noise
 
 
-def draw_relax_noise(theta, rng: np.random.Generator, n: int) -> RelaxNoise:
-    """Draw ``n`` samples of the noise every estimator of this module uses.
-
-    Introduced in notebooks/09_beyond_the_slides.ipynb (section "3. REBAR and RELAX").
-
-    Examples
-    --------
-    >>> noise = draw_relax_noise([0.0, 1.0], np.random.default_rng(0), 4)
-    >>> bool(np.all(noise.b == (noise.z > 0))), bool(np.all(noise.b == (noise.z_tilde > 0)))
-    (True, True)
-    """
-    th = _theta(theta)
-    rng = check.generator(rng)
-    n = check.integer("n", n, minimum=1)
-    u, v = rng.random((2, n, th.size))
-    z = logistic_relaxation(th, u)
-    b = (z > 0).astype(float)
-    z_tilde, dz_tilde = conditional_logistic(th, b, v)
-    return RelaxNoise(th, z, b, z_tilde, dz_tilde)
+def _score(noise: RelaxNoise) -> np.ndarray:
+    """``d log p(b | theta) / d theta = b - sigmoid(theta)`` on noise that was validated when it was made."""
+    return noise.b - special.expit(noise.theta)
 
 
 def _temperature(temperature) -> float:
@@ -79,7 +57,8 @@ def reinforce_terms(noise: RelaxNoise, target: float) -> np.ndarray:
     >>> bool(np.allclose(reinforce_terms(noise, 0.0)[:, 0], noise.b[:, 0] * (noise.b[:, 0] - 0.5)))
     True
     """
-    return toy_cost(noise.b, target)[:, None] * bernoulli_score(noise.b, noise.theta)
+    noise = _noise(noise)
+    return toy_cost(noise.b, target)[:, None] * _score(noise)
 
 
 def gumbel_softmax_grads(noise: RelaxNoise, target: float, temperature) -> np.ndarray:
@@ -98,7 +77,7 @@ def gumbel_softmax_grads(noise: RelaxNoise, target: float, temperature) -> np.nd
     >>> gumbel_softmax_grads(noise, 0.45, 0.5).shape
     (3, 1)
     """
-    x, dx = _relaxed(noise.z, _temperature(temperature))
+    x, dx = _relaxed(_noise(noise).z, _temperature(temperature))
     return toy_cost_grad(x, target) * dx
 
 
@@ -118,7 +97,7 @@ def straight_through_grads(noise: RelaxNoise, target: float, temperature) -> np.
     >>> straight_through_grads(noise, 0.45, 0.5).shape
     (3, 1)
     """
-    x, dx = _relaxed(noise.z, _temperature(temperature))
+    x, dx = _relaxed(_noise(noise).z, _temperature(temperature))
     return toy_cost_grad(noise.b, target) * dx
 
 
@@ -142,8 +121,8 @@ def control_terms(noise: RelaxNoise, target: float, temperature) -> np.ndarray:
     >>> B.shape, bool(np.allclose(B[..., -1], noise.b - 1 / (1 + np.exp(-noise.theta))))
     ((4, 2, 4), True)
     """
-    tau = _temperature(temperature)
-    s = bernoulli_score(noise.b, noise.theta)                               # (n, D)
+    noise, tau = _noise(noise), _temperature(temperature)
+    s = _score(noise)                                                       # (n, D)
     x, dx = _relaxed(noise.z, tau)
     xt, dxt = _relaxed(noise.z_tilde, tau)
     dxt = dxt * noise.dz_tilde                                              # dx~/dtheta through z~(theta)

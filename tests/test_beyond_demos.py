@@ -3,7 +3,9 @@ are the estimators' (checked against the exact toy), validation."""
 
 import numpy as np
 import pytest
+from exact_reference import iid_outcomes
 
+from lectures_lib.control_variates import rloo_grad
 from lectures_lib.demos.beyond import (
     ESTIMATORS,
     EstimatorStats,
@@ -13,6 +15,7 @@ from lectures_lib.demos.beyond import (
     plot_variance_and_bias,
 )
 from lectures_lib.exact_toy import exact_toy
+from lectures_lib.rebar import draw_relax_noise, fit_control_coefficients, relax_grads
 
 
 @pytest.fixture(scope="module")
@@ -44,6 +47,33 @@ def test_stats_variance_scales_with_n_and_rloo_is_grouped():
     # REINFORCE's exact per-sample variance, summed over the parameters, from the enumeration
     exact = toy.moments(toy.costs[:, None] * toy.scores)[1].sum()
     assert abs(est["REINFORCE"].var(0, ddof=1).sum() / exact - 1) < 0.1
+
+
+def test_reported_variances_are_those_of_one_n_sample_estimate():
+    """REINFORCE's n-sample variance is Var[one] / n; RLOO's estimates already average n samples, so theirs is
+    reported as measured (dividing it by n again would make RLOO look n times better).  Both against the exact
+    values, by enumeration of the 8^n joint outcomes (n = 4: sampling error of the measured variances ~5%)."""
+    toy, n = exact_toy([-0.5, 0.2, 0.6]), 4
+    est = per_sample_estimates(toy.theta, 0.45, 0.5, n, np.random.default_rng(5), m_train=200, m_eval=16_000)
+    stats = dict(zip(est, estimator_stats(toy, est, n).variance, strict=True))
+    idx, probs = iid_outcomes(toy.probs, n)
+    rloo = rloo_grad(toy.costs[idx], toy.scores[idx])                               # (8^n, D): every outcome
+    exact_rloo = (probs @ (rloo - probs @ rloo) ** 2).sum()
+    exact_reinforce = toy.moments(toy.costs[:, None] * toy.scores)[1].sum() / n
+    assert abs(stats["RLOO"] / exact_rloo - 1) < 0.2, (stats["RLOO"], exact_rloo)
+    assert abs(stats["REINFORCE"] / exact_reinforce - 1) < 0.2, (stats["REINFORCE"], exact_reinforce)
+
+
+def test_control_coefficients_are_fitted_on_the_training_draws_not_on_the_measured_ones():
+    """A phi fitted on the draws it is evaluated on depends on them, and the estimate is no longer unbiased: the
+    demo fits on ``train`` and evaluates on ``ev``, exactly (deterministic: the same draws give the same numbers)."""
+    theta, tau = np.array([-0.5, 0.2, 0.6]), 0.5
+    train, ev = (draw_relax_noise(theta, np.random.default_rng(s), 300) for s in (6, 7))
+    est = per_sample_estimates(theta, 0.45, tau, 4, None, noise=(train, ev))
+    for name, rebar in (("REBAR", True), ("RELAX", False)):
+        right = relax_grads(ev, 0.45, tau, fit_control_coefficients(train, 0.45, tau, rebar=rebar))
+        in_sample = relax_grads(ev, 0.45, tau, fit_control_coefficients(ev, 0.45, tau, rebar=rebar))
+        assert np.array_equal(est[name], right) and not np.allclose(est[name], in_sample), name
 
 
 def test_biased_estimators_show_bias_beyond_the_resolution():

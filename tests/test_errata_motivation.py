@@ -88,3 +88,50 @@ def test_continuous_generator_is_differentiable():
     up = mot.discriminator_prob(gan, mot.sample_tokens(gan, g, mot.with_parameter(gan.theta, j, gan.theta[j] + h)))
     down = mot.discriminator_prob(gan, mot.sample_tokens(gan, g, mot.with_parameter(gan.theta, j, gan.theta[j] - h)))
     assert np.count_nonzero(up - down) <= 2
+
+
+def test_e01_5_the_derivative_that_fails_is_through_the_sample_not_the_discriminator():
+    """E01.5: 'can not take derivative dD/dK_t' names the wrong factor.  D_phi is differentiable in its input
+    v = one-hot(K): dD/dv = w D (1 - D) for the logistic discriminator, non-zero and equal to finite differences.
+    What fails is dv/dtheta: for fixed noise the sample does not move with theta, so the pathwise gradient
+    (the chain rule through the sample) is 0 while dE[D]/dtheta is not."""
+    gan, h = mot.make_toy_gan(np.random.default_rng(3)), 1e-6
+    g = mot.draw_gumbel_noise(gan, np.random.default_rng(4), 200)
+    tokens = mot.sample_tokens(gan, g)
+    v = np.eye(gan.n_tokens)[tokens]                                             # (S, T, L) one-hot
+    d = mot.discriminator_prob(gan, tokens)
+    assert np.allclose(expit((v * gan.disc_w).sum(axis=(-2, -1)) + gan.disc_b), d)
+    analytic = gan.disc_w * (d * (1 - d))[:, None, None]                          # dD/dv, (S, T, L)
+    e = np.zeros_like(v[0])
+    e[1, 2] = h                                                                   # one input coordinate
+    numeric = (expit(((v + e) * gan.disc_w).sum(axis=(-2, -1)) + gan.disc_b)
+               - expit(((v - e) * gan.disc_w).sum(axis=(-2, -1)) + gan.disc_b)) / (2 * h)
+    assert np.allclose(numeric, analytic[:, 1, 2], rtol=1e-6) and np.all(np.abs(analytic) > 0)
+    j = gan.param_names.index("b_o[0]")
+    moved = [mot.sample_tokens(gan, g, mot.with_parameter(gan.theta, j, gan.theta[j] + s * h)) for s in (1, -1)]
+    assert np.count_nonzero(np.any(moved[0] != moved[1], axis=1)) <= 1           # dv/dtheta = 0 for (almost) all
+    assert abs(mot.expected_discriminator_grad(gan, j)) > 1e-3                     # ... but dE[D]/dtheta is not 0
+
+
+def test_e01_6_reparameterising_a_discrete_sample_alone_gives_no_gradient():
+    """E01.6: 'so the solution is use re-parameterization'.  The Gumbel-max map k = argmax(mu(theta) + G) *is* a
+    re-parameterisation of the discrete sample (right law, noise free of theta), yet its pathwise gradient is 0 for
+    almost every G: E_G[dD(v(theta, G))/dtheta] = 0, not dE[D]/dtheta.  A relaxation (biased) or the score
+    function (unbiased) is needed."""
+    gan, h = mot.make_toy_gan(np.random.default_rng(5)), 1e-7
+    g = mot.draw_gumbel_noise(gan, np.random.default_rng(6), 40_000)
+    tokens = mot.sample_tokens(gan, g)
+    # the right law: the frequencies of the 27 sequences match p_theta exactly computed (chi-squared, alpha = 1e-3)
+    seqs = mot.all_sequences(gan.n_tokens, gan.length)
+    codes = tokens @ gan.n_tokens ** np.arange(gan.length - 1, -1, -1)
+    expected = np.exp(mot.sequence_log_prob(gan, seqs)) * len(tokens)
+    assert expected.min() >= 5                                     # every cell large enough for the chi-squared law
+    assert stats.chisquare(np.bincount(codes, minlength=len(seqs)), expected).pvalue > 1e-3
+    # ... and no gradient through it
+    j = gan.param_names.index("b_o[0]")
+    d = [mot.discriminator_prob(gan, mot.sample_tokens(gan, g, mot.with_parameter(gan.theta, j, gan.theta[j] + s * h)))
+         for s in (1, -1)]
+    pathwise = (d[0] - d[1]) / (2 * h)
+    assert np.count_nonzero(pathwise) <= 2                        # a jump within 1e-7 of theta_j: probability ~1e-5
+    exact = mot.expected_discriminator_grad(gan, j)
+    assert abs(exact) > 1e-3 and abs(pathwise[pathwise == 0].mean() - exact) > 1e-3

@@ -67,3 +67,59 @@ def test_trajectory_density_stops_at_T():
     assert np.isclose(prob.sum(), 1.0, atol=1e-12)
     slide = prob[:, None] * mdp.transitions[states[:, -1], actions[:, -1]]  # (trajectories, s_{T+1})
     assert not np.isclose(slide[:, 0].sum(), 1.0) and np.isclose(slide.sum(), 1.0, atol=1e-12)
+
+
+def test_e04_5_grad_p_is_never_a_density():
+    """E04.5: the slide says "in general, grad_theta p(z|theta) is not a probability", as if it sometimes were.
+    It never is (unless it is 0): its integral is d/dtheta of int p = d/dtheta 1 = 0, so it is negative somewhere.
+    Checked for every parameter of three families by SymPy, and for a Bernoulli, where the integral is a sum."""
+    x = sp.Symbol("x", real=True)
+    lam, beta = sp.symbols("lambda beta", positive=True)
+    families = [  # (density, the variable's range, its parameters)
+        (sf.gaussian_pdf(), (z, -sp.oo, sp.oo), (mu, sigma)),
+        (lam * sp.exp(-lam * x), (x, 0, sp.oo), (lam,)),
+        (sp.exp(-(x - mu) / beta - sp.exp(-(x - mu) / beta)) / beta, (x, -sp.oo, sp.oo), (mu, beta)),   # Gumbel
+    ]
+    at = {mu: 0, sigma: 1, lam: 1, beta: 1}
+    grid = np.linspace(0.01, 6.0, 600)
+    for density, (var, lo, hi), params in families:
+        assert sp.simplify(sp.integrate(density, (var, lo, hi))) == 1
+        for theta in params:
+            derivative = sp.diff(density, theta)
+            assert sp.simplify(sp.integrate(derivative, (var, lo, hi))) == 0, (density, theta)
+            values = sp.lambdify(var, derivative.subs(at), "numpy")(grid if lo == 0 else grid * 2 - 6)
+            assert values.min() < 0 < values.max(), (density, theta)        # takes both signs: not a density
+    t = sp.Symbol("t", real=True)
+    p1 = 1 / (1 + sp.exp(-t))                                          # Bernoulli: P(1) = sigmoid(t), P(0) = 1 - P(1)
+    assert sp.simplify(sp.diff(p1, t) + sp.diff(1 - p1, t)) == 0 and sp.diff(1 - p1, t).subs(t, 0) < 0
+
+
+def test_e04_6_the_score_function_is_not_always_the_noisier_estimator():
+    """E04.6: "suffers from high variance and is slow to converge" is not a property of the estimator alone.  For
+    f(z) = cos(omega z), z ~ N(mu, 1), the pathwise estimate -omega sin(omega z) has variance ~omega^2 / 2, while the
+    score-function estimate cos(omega z)(z - mu) stays below 1: above omega ~ 1.1 the score function is the less
+    noisy one (for f = z^2 it is the noisier).  Both are unbiased, and any unbiased sample mean converges as
+    1/sqrt(N): "slow" is the constant, not the rate.  Closed forms, checked against Gauss-Hermite quadrature."""
+    from numpy.polynomial.hermite_e import hermegauss
+
+    nodes, weights = hermegauss(150)
+    weights = weights / weights.sum()                                 # E over x ~ N(0, 1), exact to ~1e-13 here
+    m = 0.3
+
+    def exact(om):
+        mean = -om * np.exp(-om**2 / 2) * np.sin(om * m)                # d/dmu E[cos(omega z)]
+        second_path = om**2 * (1 - np.exp(-2 * om**2) * np.cos(2 * om * m)) / 2
+        second_score = 0.5 + np.cos(2 * om * m) * (1 - 4 * om**2) * np.exp(-2 * om**2) / 2
+        return mean, second_score - mean**2, second_path - mean**2
+
+    for om in (0.5, 1.0, 2.0, 3.0):
+        zz = m + nodes
+        score, path = np.cos(om * zz) * nodes, -om * np.sin(om * zz)
+        mean, var_score, var_path = exact(om)
+        assert np.isclose(weights @ score, mean, atol=1e-12) and np.isclose(weights @ path, mean, atol=1e-12)
+        assert np.isclose(weights @ score**2 - mean**2, var_score, rtol=1e-10)
+        assert np.isclose(weights @ path**2 - mean**2, var_path, rtol=1e-10)
+    assert exact(0.5)[1] > exact(0.5)[2]                              # smooth f: the score function is noisier
+    assert exact(3.0)[1] < exact(3.0)[2] / 8                          # 0.50 against 4.50: nine times less noisy
+    # f = z^2 (the slides' example, notebook 05): score (z^2 (z - mu)) noisier than pathwise (2 z), exactly
+    assert weights @ ((m + nodes) ** 2 * nodes) ** 2 - (2 * m) ** 2 > weights @ (2 * (m + nodes)) ** 2 - (2 * m) ** 2

@@ -6,6 +6,7 @@ probability of about 6e-7 per check (two-sided normal tail) for a fresh seed.
 
 import numpy as np
 import pytest
+from exact_reference import iid_outcomes
 
 from lectures_lib.estimators import (
     reparam_grad,
@@ -43,6 +44,32 @@ def test_score_function_grad_shapes_and_baselines():
 def test_score_function_grad_validation(kwargs, match):
     with pytest.raises(ValueError, match=match):
         score_function_grad(**kwargs)
+
+
+def test_categorical_reinforce_is_exactly_unbiased_and_the_mean_is_not_the_best_constant():
+    """Notebook 07 section 6, by enumeration of the K outcomes: (f(k) - beta)(e_k - p) has mean p_j (f_j - E f) for
+    every constant beta, and its total variance is smallest at E[f ||s||^2] / E[||s||^2], not at E[f] (the old
+    wording called E[f] "the best constant")."""
+    from lectures_lib.gumbel import softmax
+
+    p, f = softmax(np.array([0.5, -0.5, 0.3, -0.2])), (np.arange(4.0) - 1.2) ** 2
+    idx, probs = iid_outcomes(p, 1)
+    k = idx[:, 0]
+    scores = np.eye(4)[k] - p                                        # (K, K): the score of each outcome
+    grad = p * (f - p @ f)
+
+    def moments(beta):
+        g = score_function_grad(f[k], scores, baseline=beta)         # (K, K): one estimate per outcome
+        mean = probs @ g
+        return mean, probs @ ((g - mean) ** 2).sum(1)
+
+    beta_star = (probs * f[k]) @ (scores**2).sum(1) / (probs @ (scores**2).sum(1))
+    for beta in (0.0, p @ f, beta_star, 17.0):
+        assert np.allclose(moments(beta)[0], grad, rtol=0, atol=1e-15)
+    grid = np.linspace(0.0, 3.0, 3001)
+    best = grid[np.argmin([moments(b)[1] for b in grid])]
+    assert abs(best - beta_star) <= 1e-3 and abs(best - p @ f) > 0.02        # 1.365 against E[f] = 1.337
+    assert moments(beta_star)[1] < moments(p @ f)[1]
 
 
 def test_reparam_grad_scalar_full_and_diagonal():

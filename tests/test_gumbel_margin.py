@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from scipy import integrate, stats
 
-from lectures_lib.gumbel import expected_margin, sample_gumbel
+from lectures_lib.gumbel import expected_margin, gumbel_pdf, gumbel_sf, sample_gumbel
 
 MU = np.array([1.0, 0.0, -0.5, -1.5])
 
@@ -30,12 +30,30 @@ def test_expected_margin_matches_monte_carlo():
 
 
 def test_expected_margin_against_quadrature_of_the_logistic_margin():
-    # given the others' maximum, the margin Z_k - M is logistic with location a_k; k wins iff it is > 0
+    # before conditioning, Z_k - M (M the others' maximum) is logistic with location a_k; k wins iff it is > 0
     for k in range(MU.size):
         a = MU[k] - np.log(np.exp(np.delete(MU, k)).sum())
         dist = stats.logistic(loc=a)
         mean_positive, _ = integrate.quad(lambda v, d: v * d.pdf(v), 0, np.inf, args=(dist,))
         assert expected_margin(MU)[k] == pytest.approx(mean_positive / dist.sf(0), rel=1e-9)
+
+
+def test_the_runner_up_given_that_k_wins_is_not_the_unconditional_gumbel():
+    """Fails on the old wording of notebook 03 section 4.1 ("given that k wins, the runner-up is Gumbel(log sum_{i!=k}
+    e^mu_i)"): that holds before conditioning; given that k wins the runner-up lies below Z_k, and its mean is
+    E[M | M < Z_k] = int m f_M(m) P(Z_k > m) dm / P(k wins) (quadrature), far below log sum_{i!=k} e^mu_i + gamma."""
+    winner, top, margin = _race(MU, 400_000, 2)
+    runner_up = top - margin
+    p = np.exp(MU) / np.exp(MU).sum()
+    for k in range(MU.size):
+        loc = np.log(np.exp(np.delete(MU, k)).sum())
+        exact = integrate.quad(lambda m, k=k, loc=loc: m * gumbel_pdf(m, loc=loc) * gumbel_sf(m, loc=MU[k]),
+                               -20, 40, epsabs=1e-13)[0] / p[k]
+        r = runner_up[winner == k]
+        assert abs(r.mean() - exact) < 5 * r.std() / np.sqrt(r.size), k
+        assert exact < loc + np.euler_gamma - 0.5, k                          # 0.57 against 1.18 for k = 1
+        # and its law is not the unconditional Gumbel (KS at 1e-3; the p-values are astronomically small)
+        assert stats.kstest(r[:20_000], stats.gumbel_r(loc=loc).cdf).pvalue < 1e-3, k
 
 
 def test_the_winner_tells_about_the_margin_not_about_the_maximum():

@@ -62,11 +62,12 @@ SLIDES = [
          V("motivation::test_sample_tokens_is_gumbel_max_on_the_rnn_logits",
            "motivation::test_step_probabilities_are_the_softmax_of_the_logits")),
         ("**can not** take derivative", V("symbolic_motivation::test_two_token_example",
-                                          "motivation::test_sampled_output_is_piecewise_constant_in_theta")),
+                                          "motivation::test_sampled_output_is_piecewise_constant_in_theta"),
+         E("E01.5")),
         ("back-propagate gradients through **random nodes**",
          V("motivation::test_sampled_output_is_piecewise_constant_in_theta",
            "errata_motivation::test_continuous_generator_is_differentiable")),
-        ("so the solution is use re-parameterization", N("a plan, not a claim: notebooks 05 and 07 carry it out")),
+        ("so the solution is use re-parameterization", E("E01.6")),
     ]),
     ("Gumbel-max trick and Softmax (1)", [
         ("pdf of Gumbel with unit scale", TEXT), ("gumbel", TEXT),
@@ -128,7 +129,7 @@ SLIDES = [
         ("as we can approximate the expectation with:", TEXT),
         ("$$\\sum_{i=1}^{N} f(z^{(i)})", E("E04.1")),
         ("we do **not** love  $\\int_{Y}", E("E04.2")),
-        ("is **not** a probability", V("errata_score_function::test_slide_gaussian_is_not_normalised")),
+        ("is **not** a probability", V("errata_score_function::test_slide_gaussian_is_not_normalised"), E("E04.5")),
         ("\\frac{\\partial}{\\partial \\mu} \\left( \\frac{\\exp^{-(z-\\mu)^2/\\sigma^2}}", E("E04.3")),
     ]),
     ("Score Function Estimator", [
@@ -148,7 +149,7 @@ SLIDES = [
         ("suffers from high variance and is slow to converge",
          V("symbolic_score_function::test_estimator_variance_closed_form",
            "symbolic_estimators::test_toy_objective_and_moments", "rl::test_baseline_reduces_gradient_variance",
-           "rebar::test_variance_ordering")),
+           "rebar::test_variance_ordering_exactly_with_coefficients_fitted_on_other_draws"), E("E04.6")),
     ]),
     ("re-parameterization trick", [
         ("we let z = g(x):", TEXT),
@@ -330,8 +331,9 @@ def render() -> str:
         f"{counts['not checkable']} not checkable (titles, transitions, definitions and informal statements).",
         "",
         "Notebook 09 (`notebooks/09_beyond_the_slides.ipynb`) goes past the last slide: control variates, REBAR and",
-        "RELAX, Gumbel-top-k.  It has no slide lines of its own; its claims are checked against exact enumeration by",
-        "`tests/test_exact_toy.py`, `tests/test_control_variates.py`, `tests/test_rebar.py`, `tests/test_gumbel_topk.py`,",
+        "RELAX, Gumbel-top-k.  It has no slide lines of its own; its claims are checked exactly (enumeration of the discrete",
+        "outcomes, Gauss-Legendre quadrature over the noise: `tests/exact_reference.py`) by `tests/test_exact_toy.py`,",
+        "`tests/test_control_variates.py`, `tests/test_rebar.py`, `tests/test_gumbel_topk.py`, `tests/test_concrete.py`,",
         "`tests/test_symbolic_beyond.py` and `tests/test_beyond_demos.py`.",
     ]
     for number, (title, entries) in enumerate(SLIDES, start=1):
