@@ -45,6 +45,7 @@ SITE_TOOLS = REPO / "tools" / "site"
 BUILD = REPO / "build"
 SPHINX = REPO / ".venv-site" / "bin" / "sphinx-build"
 MATHJAX = SITE_TOOLS / "node_modules" / "mathjax" / "es5"
+NOT_TRUSTED_BUTTON = "@jupyter-notebook/notebook-extension:trusted"
 # MathJax 3's TeX-to-HTML component and what it loads on demand (TeX extensions, fonts, menu, accessibility)
 MATHJAX_PARTS = ("tex-chtml.js", "input/tex/extensions", "output/chtml/fonts/woff-v2", "a11y", "sre", "ui",
                  "adaptors")
@@ -147,11 +148,31 @@ def sphinx(src: Path, out: Path, doctrees: Path, jobs: int) -> tuple[int, str]:
     return done.returncode, (done.stdout + done.stderr).strip()
 
 
+def fit_lite(lite: Path) -> None:
+    """JupyterLite as the run buttons open it, under any sub-path: each app page names its icon (without one a
+    browser asks the host's root for /favicon.ico, outside the course's folder), and the Notebook interface
+    shows no "Not Trusted" button (a notebook opened from the course is the course's; the button only worries a
+    first-time student)."""
+    for page in [lite / "index.html", *lite.glob("*/index.html")]:
+        text = page.read_text(encoding="utf-8")
+        if 'rel="icon"' not in text and "</head>" in text:
+            icon = "favicon.ico" if (page.parent / "favicon.ico").exists() else \
+                ("../" if page.parent != lite else "") + "lab/favicon.ico"
+            page.write_text(text.replace("</head>", f'<link rel="icon" href="{icon}"></head>', 1), encoding="utf-8")
+    config_path = lite / "jupyter-lite.json"
+    config = json.loads(config_path.read_text(encoding="utf-8"))
+    disabled = config["jupyter-config-data"].setdefault("disabledExtensions", [])
+    if NOT_TRUSTED_BUTTON not in disabled:
+        disabled.append(NOT_TRUSTED_BUTTON)
+    config_path.write_text(json.dumps(config, indent=1), encoding="utf-8")
+
+
 def copy_extras(out: Path, lite: Path, homework: Path) -> None:
     """The folders Sphinx does not make: JupyterLite, the notebooks to download, the homework's files."""
     if not (lite / "index.html").exists():
         raise SystemExit(f"build_site: {lite} has no JupyterLite site: run make lite first (make site does)")
     shutil.copytree(lite, out / "lite", dirs_exist_ok=True)
+    fit_lite(out / "lite")
     for p in execute_notebooks.notebook_paths():
         write(out / "notebooks" / p.name, site_notebooks.download_bytes(p))
     for a in json.loads((homework / "manifest.json").read_text())["assignments"]:

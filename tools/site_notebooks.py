@@ -26,8 +26,8 @@ import static_widgets
 
 HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$", flags=re.M)
 MATH = re.compile(r"\$\$.+?\$\$|\$[^$]+\$", flags=re.S)
-# `notebooks/02_x.ipynb §1.2 ...` in the errata and the homework: the notebook and a section number
-SECTION_REF = re.compile(r"(?:notebooks/)?(\d\d_[a-z0-9_]+)\.ipynb\s+§(\d+(?:\.\d+)*)")
+# `notebooks/02_x.ipynb §1.2 ... and §3 ...` in the errata and the homework: a notebook and section numbers
+SECTION_REF = re.compile(r"(?:notebooks/)?(\d\d_[a-z0-9_]+)\.ipynb\s+§(\d+(?:\.\d+)*)|(?<=\s)§(\d+(?:\.\d+)*)")
 SITE_NOTE = ("Interactive demo shown as it was after the run. To move its sliders, press "
              "<b>Run it in your browser</b> at the top of this page.")
 PUNCTUATION = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>$])")

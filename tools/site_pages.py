@@ -27,15 +27,25 @@ def ref(label: str, text: str) -> str:
 
 
 def link_sections(text: str, heads: dict[str, list[Heading]], strict: list[str]) -> str:
-    """``notebooks/02_x.ipynb §1.2`` becomes a link to that section (an unknown one is added to ``strict``)."""
-    def sub(m: re.Match) -> str:
-        stem, number = m.group(1), m.group(2)
-        found = find_heading(heads.get(stem, []), number)
-        if found is None:
-            strict.append(m.group(0))
-            return m.group(0)
-        return ref(found.label, f"{stem[:2]} §{number}")
-    return SECTION_REF.sub(sub, text)
+    """``notebooks/02_x.ipynb §1.2`` becomes a link to that section, and so does a later ``§3`` on the same
+    line (same notebook); an unknown section is added to ``strict``."""
+    def line(text: str) -> str:
+        current = None
+
+        def sub(m: re.Match) -> str:
+            nonlocal current
+            if m.group(1):
+                current = m.group(1)
+            if current is None:  # a bare § with no notebook before it: left as it is
+                return m.group(0)
+            number = m.group(2) or m.group(3)
+            found = find_heading(heads.get(current, []), number)
+            if found is None:
+                strict.append(m.group(0))
+                return m.group(0)
+            return ref(found.label, f"{current[:2]} §{number}" if m.group(1) else f"§{number}")
+        return SECTION_REF.sub(sub, text)
+    return "\n".join(line(t) for t in text.split("\n"))
 
 
 def start_page(titles: dict[str, str], heads: dict[str, list[Heading]], missing: list[str]) -> str:
@@ -131,7 +141,7 @@ def homework_page(assignments: list[dict], titles: dict[str, str], students_md: 
         lite = LITE_NOTEBOOK.format(path=f"homework/{a['notebook']}")
         parts.append(f"""## {titles[stem]}
 
-<div class="course-actions" role="group" aria-label="{stem}"><a class="course-action course-action-run" \
+<div class="course-actions" role="group" aria-label="{titles[stem]}"><a class="course-action course-action-run" \
 href="../{lite}">Open it in your browser</a><a class="course-action course-action-read" href="{stem}.html">Read the \
 questions</a><a class="course-action course-action-download" href="{a['notebook']}" download="{a['notebook']}">\
 Download the notebook (.ipynb)</a><a class="course-action course-action-zip" href="{stem}.zip" \

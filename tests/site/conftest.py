@@ -12,8 +12,11 @@ from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from browserlib import headless_chromium, skip_or_fail  # noqa: E402  (sitelib put tests/browser on the path)
+# the helpers beside this file, the JupyterLab tests' helpers, and the servers in tools/
+_HERE = Path(__file__).resolve().parent
+sys.path[:0] = [str(_HERE), str(_HERE.parent / "browser"), str(_HERE.parents[1] / "tools")]
+
+from browserlib import headless_chromium, skip_or_fail  # noqa: E402
 from sitelib import SCREENSHOTS, SITE, Requests, serve  # noqa: E402
 
 
