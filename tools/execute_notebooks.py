@@ -36,7 +36,7 @@ def notebook_paths(src: Path = NOTEBOOKS) -> list[Path]:
     return sorted(src.glob("[0-9][0-9]_*.ipynb"))
 
 
-def _dependencies_digest() -> str:
+def dependencies_digest() -> str:
     h = hashlib.sha256()
     for name in DEPENDENCIES:
         root = REPO / name
@@ -55,7 +55,7 @@ def cells_digest(nb) -> str:
 
 
 def key_of(nb, dependencies: str | None = None) -> str:
-    return hashlib.sha256(f"{cells_digest(nb)}:{dependencies or _dependencies_digest()}".encode()).hexdigest()[:32]
+    return hashlib.sha256(f"{cells_digest(nb)}:{dependencies or dependencies_digest()}".encode()).hexdigest()[:32]
 
 
 def execute(path: Path, timeout: int = 900) -> tuple[nbformat.NotebookNode, float]:
@@ -116,7 +116,7 @@ def executed(paths: list[Path], cache: Path = CACHE, jobs: int = 2, timeout: int
 
     Returns name -> {"path": executed copy, "key", "seconds", "how", "errors"}.
     """
-    dependencies = _dependencies_digest()
+    dependencies = dependencies_digest()
     keys = {p.name: key_of(nbformat.read(p, as_version=4), dependencies) for p in paths}
     index = _index(cache)
     stale = [p for p in paths if index.get(p.name, {}).get("key") != keys[p.name] or not (cache / p.name).exists()]

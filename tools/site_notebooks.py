@@ -59,7 +59,7 @@ def headings(nb, prefix: str) -> list[Heading]:
             if not m:
                 continue
             text = m.group(2)
-            number = re.match(r"(\d+(?:\.\d+)*)\.?\s", text)
+            number = re.match(r"(\d+(?:\.\d+)*)\.?\s", text) if len(m.group(1)) > 1 else None  # (# 03 · title)
             label = base = f"{prefix}-{slug(text)}"
             i = 2
             while label in seen:

@@ -9,6 +9,8 @@ shown as text or a formula MathJax could not typeset, a broken image, or a page 
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from sitelib import (
     MATHJAX_DONE_JS,
@@ -104,15 +106,25 @@ def test_deck(deck, site_server, tab):
     assert not problems, f"{deck}:\n" + "\n".join(problems)
 
 
-def test_every_notebook_has_a_page_a_deck_and_a_download():
+def _demo_cells(nb) -> int:
+    """Code cells a student sees that build an interactive demo (each must show its figure on the page)."""
+    return sum(1 for c in nb.cells if c.cell_type == "code"
+               and not {"test-only", "solution"} & set(c.metadata.get("tags", []))
+               and re.search(r"\b(make_\w+_demo|Demo)\(", c.source))
+
+
+def test_every_notebook_has_a_page_a_deck_a_download_and_its_demos():
     import nbformat
 
     for nb_path in sorted((SITE.parents[1] / "notebooks").glob("[0-9][0-9]_*.ipynb")):
         stem = nb_path.stem
+        page = (SITE / f"{stem}.html").read_text(encoding="utf-8")
+        demos = _demo_cells(nbformat.read(nb_path, as_version=4))
+        assert page.count('class="static-demo"') >= demos, f"{stem}: a demo is missing (no widget state saved?)"
+        assert page.count('class="static-figure"') >= demos and "run this notebook in JupyterLab" not in page
         assert (SITE / f"{stem}.html").exists() and (SITE / "slides" / f"{stem}.slides.html").exists(), stem
         assert (SITE / "lite" / "files" / nb_path.name).exists(), f"JupyterLite lacks {nb_path.name}"
         shipped = nbformat.reads((SITE / "notebooks" / nb_path.name).read_text(encoding="utf-8"), as_version=4)
         assert all(not c.get("outputs") for c in shipped.cells if c.cell_type == "code"), f"{stem}: has outputs"
-        page = (SITE / f"{stem}.html").read_text(encoding="utf-8")
         assert f'href="notebooks/{nb_path.name}"' in page and f'href="slides/{stem}.slides.html"' in page
         assert f'lite/notebooks/index.html?path={nb_path.name}' in page
