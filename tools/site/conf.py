@@ -12,7 +12,7 @@ author = "the lecture's notebook authors"
 copyright = "2018 Richard Yi Da Xu (slides); the notebooks' authors"  # noqa: A001 (Sphinx's name)
 language = "en"
 
-extensions = ["myst_nb", "course_ext"]
+extensions = ["myst_nb", "sphinx.ext.githubpages", "course_ext"]  # githubpages: .nojekyll (folders named _static)
 exclude_patterns = ["_build", "**.ipynb_checkpoints", "_course.json"]
 suppress_warnings = ["myst.header"]  # notebooks start at "#", and a few sections skip a level on purpose
 
