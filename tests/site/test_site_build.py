@@ -1,6 +1,6 @@
 """What ``make site`` does to a notebook before Sphinx renders it, and how it runs the notebooks (no browser,
 no Sphinx: tools/site_notebooks.py, tools/site_pages.py, tools/execute_notebooks.py, tools/static_widgets.py).
-The built site itself is crawled in Chromium by tests/site/."""
+The built site itself is crawled in Chromium by test_crawl.py and test_paths.py."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from pathlib import Path
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "tools"))
 import execute_notebooks  # noqa: E402
 import site_notebooks  # noqa: E402
