@@ -21,6 +21,15 @@ def cell(text: str) -> str:
     return text.replace("|", "\\|")
 
 
+def code_wbr(name: str) -> str:
+    """Inline code (raw HTML) that a narrow table column breaks only after ``.``, ``/``, ``_`` or ``::``."""
+    import html
+
+    parts = re.split(r"(?<=[./_:])(?!:)", name)
+    inner = "<wbr>".join(html.escape(p) for p in parts)
+    return f'<code class="docutils literal notranslate wbr"><span class="pre">{inner}</span></code>'
+
+
 def ref(label: str, text: str) -> str:
     text = text.replace("<", "&lt;").replace("`", "'")
     return f"{{ref}}`{text} <{label}>`"
@@ -61,7 +70,7 @@ def start_page(titles: dict[str, str], heads: dict[str, list[Heading]], missing:
             where = cell(f"{e.notebook} → {e.section}")
         else:
             where = ref(head.label, f"{stem[:2]} → {e.section}")
-        funcs = ", ".join(f"`{f}`" for f in e.functions) or "—"
+        funcs = ", ".join(code_wbr(f) for f in e.functions) or "—"
         rows.append(f"| {cell(e.slide)} | {where} | {funcs} |")
     notebooks = "\n".join(titles)
     return f"""# {TITLE}
@@ -111,17 +120,31 @@ Each slide, the notebook section that teaches it, and the library functions it i
 """
 
 
+WIDE = '<div class="course-wide-page"></div>'  # (course.css: a page with a wide table uses the whole window)
+
+
+def notebook_mentions(text: str) -> str:
+    """`notebooks/09_x.ipynb` in the text becomes a link to that notebook's page, "notebook 09"."""
+    return re.sub(r"`notebooks/((\d\d)_[a-z0-9_]+)\.ipynb`", r"[notebook \2](\1.ipynb)", text)
+
+
+def wide(text: str) -> str:
+    """The page under its title is marked wide."""
+    title, _, rest = text.partition("\n")
+    return f"{title}\n\n{WIDE}\n{rest}"
+
+
 def errata_page(text: str, heads: dict[str, list[Heading]], missing: list[str]) -> str:
     """ERRATA.md with its "Shown in" cells linked to the sections and its test names as code."""
-    text = link_sections(text, heads, missing)
-    text = re.sub(r"(?<![`/\w])(tests/test_[\w/]+\.py(?:::[\w\[\]-]+)?)", r"`\1`", text)
-    return re.sub(r"`notebooks/(\d\d_[a-z0-9_]+)\.ipynb`", r"[notebook \1](\1.ipynb)", text)
+    text = wide(link_sections(text, heads, missing))
+    text = re.sub(r"(?<![`/\w])(tests/test_[\w/]+\.py(?:::[\w\[\]-]+)?)", lambda m: code_wbr(m.group(1)), text)
+    return notebook_mentions(text)
 
 
 def coverage_page(text: str) -> str:
     """COVERAGE.md with its link to ERRATA.md pointing to the errata page."""
     text = re.sub(r"\]\(ERRATA\.md\)", "](errata.md)", text)
-    return re.sub(r"`notebooks/(\d\d_[a-z0-9_]+)\.ipynb`", r"[notebook \1](\1.ipynb)", text)
+    return wide(notebook_mentions(text))
 
 
 def homework_page(assignments: list[dict], titles: dict[str, str], students_md: str,

@@ -59,6 +59,8 @@ html_theme_options = {
     "search_bar_text": "Search the course...",
     "navigation_with_keys": False,
     "navbar_persistent": [],  # one search field, in the sidebar (the header's would be a second)
+    # the errata and coverage tables are wide: their pages give the "on this page" column to the table
+    "secondary_sidebar_items": {"**": ["page-toc.html"], "errata": [], "coverage": []},
 }
 html_context = {"default_mode": "light"}
 myst_dmath_double_inline = True  # $$...$$ inside a paragraph, as JupyterLab reads it
