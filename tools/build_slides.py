@@ -132,8 +132,9 @@ def exporter(mathjax_url: str):
     exp.jquery_url = "assets/jquery/dist/jquery.min.js"
     exp.require_js_url = "assets/requirejs/require.js"
     exp.mathjax_url = mathjax_url
-    # no mermaid diagrams in the notebooks; never fetched from a CDN (an ES module: "./", a bare name fails)
-    exp.mermaid_js_url = "./assets/none.js"
+    # no mermaid diagrams in the notebooks: the template's `import mermaid` gets an empty module inline (never a
+    # CDN; a file would be refused to a deck opened from the disk, and a bare "assets/x.js" does not resolve)
+    exp.mermaid_js_url = "data:text/javascript,export default {initialize() {}};"
     exp.exclude_input_prompt = exp.exclude_output_prompt = True
     return exp
 
@@ -149,7 +150,6 @@ def build(out: Path, src: Path, executed: Path | None = None, jobs: int = 2,
         raise SystemExit(f"build_slides: no notebooks NN_*.ipynb in {src}")
     out.mkdir(parents=True, exist_ok=True)
     copy_assets(out)
-    (out / "assets" / "none.js").write_text("export default {initialize() {}};\n", encoding="utf-8")
     mathjax_url = copy_mathjax(out)
     if executed is None:
         copies = {n: info["path"] for n, info in execute_notebooks.executed(paths, cache, jobs).items()}

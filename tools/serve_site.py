@@ -10,6 +10,7 @@ builds; it listens on this machine alone).  Stop it with Ctrl+C.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 from pathlib import Path
 
@@ -32,15 +33,10 @@ def main(argv: list[str] | None = None) -> int:
     except (ValueError, OSError) as exc:
         print(f"serve_site: {exc}", file=sys.stderr)
         return 2
-    url = f"http://127.0.0.1:{server.server_address[1]}"
-    print(f"Serving the course website {args.directory} on 127.0.0.1 only. Open\n    {url}/index.html\n"
-          "Ctrl+C stops the server.", flush=True)
-    try:
+    print(f"Serving the course website {args.directory} on 127.0.0.1 only. Open\n"
+          f"    http://127.0.0.1:{server.server_address[1]}/index.html\nCtrl+C stops the server.", flush=True)
+    with server, contextlib.suppress(KeyboardInterrupt):
         server.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.server_close()
     return 0
 
 
