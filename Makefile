@@ -1,8 +1,8 @@
 # Two commands a new user needs (see README.md):
 #   make lab    open the lecture in JupyterLab (creates .venv on first use)
 #   make test   run every check: ruff, library tests, every notebook, stripped outputs
-# Also: make site (static HTML of all notebooks, in build/site), make app (the demos as Voila apps),
-#       make browser (the real-browser tests), make bench (performance ratios), make env, make clean.
+# Also: make site (the course website, one folder: build/site), make site-serve (serve it on 127.0.0.1),
+#       make app (the demos as Voila apps), make browser (the real-browser tests), make bench, make env, make clean.
 
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   ?= .venv
@@ -12,7 +12,8 @@ STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 PIP    := $(BIN)/python -m pip install --quiet --disable-pip-version-check
 NOTEBOOKS := $(sort $(wildcard notebooks/*.ipynb))
 
-.PHONY: lab test env lint unit notebooks stripped browser site app bench clean lite lite-serve lite-browser test-oldest
+.PHONY: lab test env lint unit notebooks stripped browser site site-serve site-browser app bench clean lite lite-serve \
+        lite-browser test-oldest
 
 # Servers listen on 127.0.0.1 only and want a token (tests/browser/test_lab_security.py checks `make -n lab`).
 LAB_ARGS := --ServerApp.ip=127.0.0.1 --ServerApp.open_browser=False --ServerApp.root_dir=. $(if $(filter 0,$(shell id -u)),--allow-root)
@@ -36,7 +37,7 @@ lab: $(STAMP)
 	@echo "Starting JupyterLab on 127.0.0.1 only; open the http://127.0.0.1:... URL with the token printed below."
 	$(BIN)/jupyter lab $(LAB_ARGS) notebooks/00_start_here.ipynb
 
-test: lint stripped unit notebooks browser lite-browser
+test: lint stripped unit notebooks browser lite-browser site-browser
 	@echo "make test: all checks passed"
 
 lint: $(STAMP)
@@ -47,7 +48,8 @@ stripped: $(STAMP)
 	$(BIN)/python tools/check_stripped.py $(NOTEBOOKS)
 
 unit: $(STAMP)
-	$(BIN)/python -m pytest -q -n 2 tests lectures_lib --doctest-modules --ignore=tests/browser --ignore=tests/lite
+	$(BIN)/python -m pytest -q -n 2 tests lectures_lib --doctest-modules --ignore=tests/browser --ignore=tests/lite \
+	    --ignore=tests/site
 
 notebooks: $(STAMP)
 	@test -n "$(NOTEBOOKS)" || { echo "no notebooks found in notebooks/"; exit 1; }
@@ -57,9 +59,32 @@ notebooks: $(STAMP)
 browser: $(STAMP) $(VOILA_TEMPLATE)
 	$(BIN)/python -m pytest -q tests/browser -p no:cacheprovider
 
-# Static HTML of every notebook, executed now (offline), with the lecture map as index: build/site/index.html
-site: $(STAMP)
+# The course website, one folder with everything (tools/build_site.py; offline): build/site/index.html.
+# Pages by Sphinx + myst-nb + sphinx-book-theme (pinned in tools/site/requirements.txt, own venv .venv-site),
+# the JupyterLite site of `make lite` in build/site/lite/, the slide decks in build/site/slides/.
+# A notebook is executed only if it (or the library) changed since the last run (build/executed/).
+SITE_VENV  ?= .venv-site
+SITE_STAMP := $(SITE_VENV)/.installed-$(shell cat tools/site/requirements.txt tools/site/package-lock.json | cksum | cut -d' ' -f1)
+SITE_PORT  ?= 8000
+
+$(SITE_STAMP): tools/site/requirements.txt tools/site/package-lock.json
+	@test -x $(SITE_VENV)/bin/python || $(PYTHON) -m venv $(SITE_VENV)
+	@echo "Installing the website's build tools (Sphinx, myst-nb, sphinx-book-theme) into $(SITE_VENV), MathJax 3 (npm)..."
+	@$(SITE_VENV)/bin/python -m pip install --quiet --disable-pip-version-check --require-hashes -r tools/site/requirements.txt 2>&1 | grep -v "^WARNING: Location" || true
+	@$(SITE_VENV)/bin/sphinx-build --version >/dev/null || { echo "install failed"; exit 1; }
+	npm ci --prefix tools/site --ignore-scripts --no-audit --no-fund --loglevel=error
+	@rm -f $(SITE_VENV)/.installed-* && touch $@
+
+site: $(STAMP) $(SITE_STAMP) tools/slides/node_modules/reveal.js/dist/reveal.js lite
 	$(BIN)/python tools/build_site.py --out build/site
+
+site-serve: $(STAMP)
+	@test -f build/site/index.html || { echo "build/site/ is missing: run make site first"; exit 1; }
+	$(BIN)/python tools/serve_site.py build/site --port $(SITE_PORT)
+
+# The website in headless Chromium, served under a sub-path: every page crawled, search, run, slides, homework.
+site-browser: site $(STAMP)
+	$(BIN)/python -m pytest -q tests/site -p no:cacheprovider
 
 # The notebooks as apps without code cells (Voila): the tree of notebooks at the URL printed below.
 app: $(STAMP) $(VOILA_TEMPLATE)
@@ -83,7 +108,8 @@ bench: $(STAMP)
 	$(BIN)/python bench/vae.py
 
 clean:
-	rm -rf $(VENV) $(LITE_VENV) $(OLDEST_VENV) tools/lite/node_modules .pytest_cache .ruff_cache build *.egg-info
+	rm -rf $(VENV) $(LITE_VENV) $(OLDEST_VENV) $(SITE_VENV) tools/lite/node_modules tools/site/node_modules \
+	       tools/slides/node_modules .pytest_cache .ruff_cache build *.egg-info
 
 # Zero install (JupyterLite): the whole lecture in the browser, Python included (Pyodide), as static files.
 #   make lite         build build/lite/ (offline after the first run: packages are cached in build/cache/)
@@ -120,7 +146,7 @@ test-oldest:
 	@test -x $(OLDEST_VENV)/bin/python || $(or $(OLDEST_PYTHON),$(PYTHON)) -m venv $(OLDEST_VENV)
 	@$(OLDEST_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -c tools/oldest-constraints.txt -e '.[test]' 2>&1 | grep -v "^WARNING: Location" || true
 	$(OLDEST_VENV)/bin/python -c "import sys, numpy, scipy, matplotlib, sympy, sklearn; print('oldest:', sys.version.split()[0], 'numpy', numpy.__version__, 'scipy', scipy.__version__, 'matplotlib', matplotlib.__version__, 'sympy', sympy.__version__, 'scikit-learn', sklearn.__version__)"
-	TORCH_OPTIONAL=1 $(OLDEST_VENV)/bin/python -m pytest -q -n 2 tests lectures_lib --doctest-modules --ignore=tests/browser --ignore=tests/lite --ignore-glob='tests/test_homework*' --ignore=tests/test_stripped.py -p no:cacheprovider
+	TORCH_OPTIONAL=1 $(OLDEST_VENV)/bin/python -m pytest -q -n 2 tests lectures_lib --doctest-modules --ignore=tests/browser --ignore=tests/lite --ignore=tests/site --ignore-glob='tests/test_homework*' --ignore=tests/test_stripped.py -p no:cacheprovider
 
 # Homework (instructors: homework/README.md), all offline:
 #   make homework                    student notebooks, hand-out zips, autograder zips in build/homework/

@@ -1,6 +1,6 @@
 """`make slides`: reveal.js slide decks of the notebooks, for presenting in class, all offline.
 
-    python tools/build_slides.py                    # execute notebooks/ and write build/slides/
+    python tools/build_slides.py                    # write build/slides/ (runs the notebooks that changed)
     python tools/build_slides.py --executed DIR     # decks of notebooks already executed (and saved) in DIR
     python tools/build_slides.py --write-metadata   # store the slide types in the notebooks (live RISE slides)
 
@@ -12,13 +12,16 @@ Slide metadata is chosen here (and stored in the notebooks by ``--write-metadata
 extension of ``make lab`` presents the same slides live): a ``##`` section starts a slide, every other
 cell is a vertical sub-slide of its section, except cells that continue the previous one (short Markdown,
 a figure's code after its text); test-only cells and worked solutions are skipped.  Slides are 1280 x 720;
-a slide taller than the screen scrolls.  Demos appear as their state after the run (as on the static site).
+a slide taller than the screen scrolls.  Demos appear as their state after the run (as on the course website).
+The notebooks are executed by tools/execute_notebooks.py, which keeps the copies in ``build/executed/`` and
+runs a notebook again only when it or the library changed: `make site` puts the same decks in ``build/site/slides/``.
 """
 
 from __future__ import annotations
 
 import argparse
 import copy
+import os
 import re
 import shutil
 import sys
@@ -27,11 +30,18 @@ from pathlib import Path
 import nbformat
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import build_site  # noqa: E402
+import execute_notebooks  # noqa: E402
+import static_widgets  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 ASSETS = Path(__file__).resolve().parent / "slides" / "node_modules"
 WIDTH, HEIGHT = 1280, 720
+MATHJAX_CONFIG = "TeX-AMS_CHTML-full,Safe"
+MATHJAX_DIRS = ("/usr/share/javascript/mathjax", "/usr/share/mathjax", "/usr/share/nodejs/mathjax2")
+# The parts of MathJax 2.7 that TeX input with CommonHTML output loads (about 4 MB of 54).
+MATHJAX_PARTS = ("MathJax.js", "config/TeX-AMS_CHTML-full.js", "config/Safe.js", "extensions", "jax/input/TeX",
+                 "jax/output/CommonHTML", "jax/element/mml", "fonts/HTML-CSS/TeX/woff")
+STATIC_NOTE = "Interactive demo as it was after the run: move its sliders in the notebook itself."
 #: Markdown this short (lines) rides along with the cell before it instead of taking a slide of its own
 SHORT_MARKDOWN = 3
 
@@ -42,7 +52,7 @@ def slide_types(nb) -> list[str]:
     for cell in nb.cells:
         tags = cell.get("metadata", {}).get("tags", [])
         source = cell.source if isinstance(cell.source, str) else "".join(cell.source)
-        if build_site.TEST_ONLY in tags or "solution" in tags or not source.strip():
+        if static_widgets.TEST_ONLY in tags or "solution" in tags or not source.strip():
             types.append("skip")
             continue
         if cell.cell_type == "markdown" and re.match(r"#{1,2} ", source):
@@ -65,10 +75,33 @@ def slide_types(nb) -> list[str]:
 
 def prepare(nb) -> nbformat.NotebookNode:
     nb = copy.deepcopy(nb)
-    build_site.staticize_widgets(nb)
+    static_widgets.staticize_widgets(nb, note=STATIC_NOTE)
     for cell, kind in zip(nb.cells, slide_types(nb), strict=True):
         cell.setdefault("metadata", {})["slideshow"] = {"slide_type": kind}
     return nb
+
+
+def copy_mathjax(out: Path) -> str:
+    """Copy Debian's MathJax 2.7 (``apt-get install libjs-mathjax``, or set ``MATHJAX_DIR``) next to the decks
+    and return its URL (relative)."""
+    candidates = [os.environ["MATHJAX_DIR"]] if os.environ.get("MATHJAX_DIR") else []
+    for root in map(Path, [*candidates, *MATHJAX_DIRS]):
+        if (root / "MathJax.js").exists() and (root / "config" / "TeX-AMS_CHTML-full.js").exists():
+            for part in MATHJAX_PARTS:
+                src, dst = root / part, out / "mathjax" / part
+                if src.is_dir():
+                    shutil.copytree(src, dst, dirs_exist_ok=True)
+                elif src.exists():
+                    dst.parent.mkdir(parents=True, exist_ok=True)
+                    shutil.copy(src, dst)
+            return f"mathjax/MathJax.js?config={MATHJAX_CONFIG}"
+    raise SystemExit("build_slides: no local MathJax 2.7: apt-get install libjs-mathjax (or set MATHJAX_DIR)")
+
+
+def relink(page: str, errata: str | None = None) -> str:
+    """Links between notebooks point to their decks; ERRATA.md to ``errata`` (the website's page) if given."""
+    page = re.sub(r'href="(?:\./)?([0-9]{2}_[^"#/]*)\.ipynb', r'href="\1.slides.html', page)
+    return re.sub(r'href="(?:\.\./)?ERRATA\.md', f'href="{errata}', page) if errata else page
 
 
 def copy_assets(out: Path) -> str:
@@ -99,29 +132,36 @@ def exporter(mathjax_url: str):
     exp.jquery_url = "assets/jquery/dist/jquery.min.js"
     exp.require_js_url = "assets/requirejs/require.js"
     exp.mathjax_url = mathjax_url
-    exp.mermaid_js_url = "assets/none.js"  # no mermaid diagrams in the notebooks; never fetched from a CDN
+    # no mermaid diagrams in the notebooks: the template's `import mermaid` gets an empty module inline (never a
+    # CDN; a file would be refused to a deck opened from the disk, and a bare "assets/x.js" does not resolve)
+    exp.mermaid_js_url = "data:text/javascript,export default {initialize() {}};"
     exp.exclude_input_prompt = exp.exclude_output_prompt = True
     return exp
 
 
-def build(out: Path, src: Path, executed: Path | None = None, jobs: int = 2) -> list[Path]:
-    paths = build_site.notebook_paths(src)
+def build(out: Path, src: Path, executed: Path | None = None, jobs: int = 2,
+          cache: Path = execute_notebooks.CACHE, errata: str | None = None, icon: str = "data:,") -> list[Path]:
+    """A deck per notebook of ``src`` into ``out``.  The executed notebooks come from ``executed`` if given
+    (JupyterLab's saved copies, say), else from ``cache`` (tools/execute_notebooks.py: run there only if
+    changed since the last run, so `make site` and `make slides` run each notebook once between them).
+    ``icon``: the decks' favicon (without one a browser asks the host's root for /favicon.ico)."""
+    paths = execute_notebooks.notebook_paths(src)
     if not paths:
         raise SystemExit(f"build_slides: no notebooks NN_*.ipynb in {src}")
     out.mkdir(parents=True, exist_ok=True)
     copy_assets(out)
-    (out / "assets" / "none.js").write_text("export default {initialize() {}};\n", encoding="utf-8")
-    mathjax_url = build_site.copy_mathjax(out)
+    mathjax_url = copy_mathjax(out)
+    if executed is None:
+        copies = {n: info["path"] for n, info in execute_notebooks.executed(paths, cache, jobs).items()}
+    else:
+        copies = {p.name: executed / p.name for p in paths}
     exp, written = exporter(mathjax_url), []
     for path in paths:
-        if executed is not None:
-            nb = nbformat.read(executed / path.name, as_version=4)
-        else:
-            nb, seconds = build_site.execute(path)
-            print(f"build_slides: executed {path.name} in {seconds:.1f} s", flush=True)
+        nb = nbformat.read(copies[path.name], as_version=4)
         body, _ = exp.from_notebook_node(prepare(nb), resources={"metadata": {"name": path.stem}})
         target = out / f"{path.stem}.slides.html"
-        target.write_text(build_site.relink(body).replace(".html#", ".slides.html#"), encoding="utf-8")
+        body = body.replace("</head>", f'<link rel="icon" href="{icon}">\n</head>', 1)
+        target.write_text(relink(body, errata), encoding="utf-8")
         written.append(target)
     return written
 
@@ -131,7 +171,7 @@ def write_metadata(src: Path) -> list[str]:
     import json
 
     changed = []
-    for path in build_site.notebook_paths(src):
+    for path in execute_notebooks.notebook_paths(src):
         text = path.read_text(encoding="utf-8")
         raw = json.loads(text)
         kinds = slide_types(nbformat.reads(text, as_version=4))

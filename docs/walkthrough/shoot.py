@@ -1,4 +1,4 @@
-"""Screenshots of the static site for the walkthrough evidence (docs/walkthrough/README.md).
+"""Screenshots of the course website for the walkthrough evidence (docs/walkthrough/README.md).
 
     python docs/walkthrough/shoot.py sweep SITE OUT            # every NN_*.html in full, at 1280 and 390 px
     python docs/walkthrough/shoot.py crop SITE PAGE TEXT PNG [--height 500] [--above 40] [--width 1280] [--nth 0]
@@ -6,7 +6,7 @@
                                                              # (an 8th column "open" unfolds every <details> first)
 
 ``sweep`` writes each page as tiles (``OUT/<page>-<width>-<i>.png``, 3000 px tall) and prints, per page,
-what the reading check of tests/browser/test_site.py finds (raw HTML/LaTeX, output wider than its column,
+what the reading check of the site crawler (tests/site/sitelib.py) finds (raw HTML/LaTeX, formulas not typeset,
 sideways scroll).  ``crop`` shows the region that starts at the first element whose text contains TEXT
 (the ``nth`` match), the full width of the page, and saves it as a palette PNG (small enough to commit).
 Uses Debian's Chromium through Playwright, like the browser tests.
@@ -20,9 +20,9 @@ import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(REPO / "tests" / "browser"))
+sys.path[:0] = [str(REPO / "tests" / "browser"), str(REPO / "tests" / "site")]
 from browserlib import CHROMIUM_ARGS, DEBIAN_CHROMIUM  # noqa: E402
-from test_site import _MATHJAX_DONE_JS, _READING_JS  # noqa: E402
+from sitelib import MATHJAX_DONE_JS, READING_JS  # noqa: E402
 
 TILE = 3000
 
@@ -35,7 +35,7 @@ def _open(p, width: int):
 
 def _goto(page, url: str) -> None:
     page.goto(url, wait_until="domcontentloaded")
-    page.wait_for_function(_MATHJAX_DONE_JS, timeout=120_000)
+    page.evaluate(MATHJAX_DONE_JS)
     page.wait_for_timeout(300)
 
 
@@ -57,13 +57,13 @@ def sweep(site: Path, out: Path) -> None:
             browser, page = _open(p, width)
             for html in sorted(site.resolve().glob("[0-9][0-9]_*.html")):
                 _goto(page, html.as_uri())
-                info = page.evaluate(_READING_JS)
+                info = page.evaluate(READING_JS)
                 height = page.evaluate("document.documentElement.scrollHeight")
                 for i, top in enumerate(range(0, height, TILE)):
                     clip = {"x": 0, "y": top, "width": width, "height": min(TILE, height - top)}
                     page.screenshot(path=str(out / f"{html.stem}-{width}-{i:02d}.png"), clip=clip, full_page=True)
-                print(f"{html.name} @{width}: {height} px tall; sideways {info['page']} px; "
-                      f"raw {info['raw']}; wide {info['wide']}; wide maths (scrolls) {info['maths']}")
+                print(f"{html.name} @{width}: {height} px tall; sideways {info['overflow']} px; "
+                      f"raw {info['raw']}; formulas not typeset {info['mathErrors']}")
             browser.close()
 
 

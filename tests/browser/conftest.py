@@ -7,7 +7,8 @@
   saved with the notebook); always shut down (REST shutdown, then the process group, then leftovers).
 * ``lab_runs``: every notebook opened in JupyterLab and run with *Run ▸ Run All Cells* through the menus,
   two at a time (2 cores); each result has the errors seen, a full-page screenshot, the notebook saved
-  with its outputs and widget state (the static site reuses it), and the live page for the slider tests.
+  with its outputs and widget state, and the live page for the slider tests.  The saved notebooks are kept as
+  the executed copies of ``make site`` (tools/execute_notebooks.py), which then runs none of them again.
 
 Artifacts go to ``build/screenshots/`` (gitignored) and ``build/browser-timings.json``.
 """
@@ -113,3 +114,22 @@ def lab_runs(context, lab_server):
     record_timing("lab_run_all_wall_s", round(time.monotonic() - start, 1))
     record_timing("lab_run_all_per_notebook_s", {n: {"run": round(r.seconds, 1), **r.phases}
                                                   for n, r in session.done.items()})
+    keep_executed_copies(session, lab_server)
+
+
+def keep_executed_copies(session: LabSession, server: Server) -> None:
+    """Each notebook that JupyterLab ran cleanly and saved (outputs and widget state) becomes the executed copy
+    that ``make site`` and ``make slides`` use, under the key of the cells it was run from."""
+    import sys
+
+    import nbformat
+
+    sys.path.insert(0, str(REPO / "tools"))
+    import execute_notebooks
+
+    dependencies = execute_notebooks.dependencies_digest()
+    for name, run in session.done.items():
+        if run.failure is None and not run.errors and run.saved:
+            nb = nbformat.read(server.root / name, as_version=4)
+            execute_notebooks.store(name, nb, execute_notebooks.key_of(nb, dependencies), run.seconds,
+                                    "JupyterLab (make browser)")

@@ -27,7 +27,7 @@ def deck(tmp_path_factory):
     (base / "notebooks").mkdir()
     shutil.copy(NOTEBOOK_DIR / "00_start_here.ipynb", base / "notebooks")
     shutil.copy(REPO / "ERRATA.md", base / "ERRATA.md")
-    (path,) = build_slides.build(base / "out", base / "notebooks")
+    (path,) = build_slides.build(base / "out", base / "notebooks", cache=base / "executed")
     return path
 
 
