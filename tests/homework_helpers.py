@@ -101,3 +101,13 @@ def cleanup(path: Path) -> None:
     shutil.rmtree(path, ignore_errors=True)
     if ARTIFACTS.exists() and not any(ARTIFACTS.iterdir()):
         os.rmdir(ARTIFACTS)
+
+
+def built_homework(work: Path) -> tuple[Path, dict, dict]:
+    """``make homework`` into ``work/build``; return it with homework 1's solved and blank notebooks."""
+    build = work / "build"
+    built = make("homework", f"HOMEWORK_OUT={rel(build)}")
+    assert built.returncode == 0, built.stdout + built.stderr
+    solved = json.loads((build / "01_gumbel" / "solved" / "hw01_gumbel.ipynb").read_text())
+    blank = json.loads((build / "01_gumbel" / "student" / "hw01_gumbel.ipynb").read_text())
+    return build, solved, blank

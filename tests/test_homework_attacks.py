@@ -425,10 +425,7 @@ def test_a_decoder_bug_changes_only_the_attackers_own_score(monkeypatch, capsys)
     work = hh.scratch("decoder-bug")
     build, subs, out = work / "build", work / "in", work / "grades"
     try:
-        built = hh.make("homework", f"HOMEWORK_OUT={hh.rel(build)}")
-        assert built.returncode == 0, built.stdout + built.stderr
-        solved = json.loads((build / "01_gumbel" / "solved" / "hw01_gumbel.ipynb").read_text())
-        blank = json.loads((build / "01_gumbel" / "student" / "hw01_gumbel.ipynb").read_text())
+        build, solved, blank = hh.built_homework(work)
         victim = hh.write(subs / "honest-perfect", "hw01_gumbel.ipynb", solved)
         hh.write(subs / "honest-blank", "hw01_gumbel.ipynb", blank)
         reads = [str(victim), str(build / "01_gumbel" / "hw01_gumbel-autograder.zip"),

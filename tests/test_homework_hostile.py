@@ -8,7 +8,6 @@ The batch runs through the documented command, ``make grade SUBMISSIONS=<relativ
 
 from __future__ import annotations
 
-import json
 import sys
 import time
 from pathlib import Path
@@ -163,10 +162,7 @@ def test_hostile_batch():
     work = hh.scratch("hostile")
     build, subs, out = work / "build", work / "in", work / "grades"
     try:
-        built = hh.make("homework", f"HOMEWORK_OUT={hh.rel(build)}")
-        assert built.returncode == 0, built.stdout + built.stderr
-        solved = json.loads((build / "01_gumbel" / "solved" / "hw01_gumbel.ipynb").read_text())
-        blank = json.loads((build / "01_gumbel" / "student" / "hw01_gumbel.ipynb").read_text())
+        build, solved, blank = hh.built_homework(work)
         honest = {"honest-perfect": solved, "honest-blank": blank,
                   "honest-wrong": hh.replace(solved, "q5_answer", '"c"', '"a"')}
         for name, nb in honest.items():
