@@ -38,6 +38,8 @@ import tempfile
 import zipfile
 from pathlib import Path
 
+from lite import site_patches, student_copy  # tools/lite/: the student's copies and the fixes of the built site
+
 REPO = Path(__file__).resolve().parents[1]
 LITE = Path(__file__).resolve().parent / "lite"
 RUNTIME = LITE / "node_modules" / "pyodide"
@@ -273,6 +275,7 @@ def build(out: Path, cache: Path, homework: Path) -> dict:
         (lite_dir / "jupyter-lite.json").write_text(json.dumps(lite_config(), indent=1))
         (lite_dir / "overrides.json").write_text(json.dumps(SETTINGS, indent=1))
         summary["homework"] = stage_homework(homework, lite_dir / "extra")
+        notebooks = student_copy.prepare(lite_dir, notebooks)  # what a student gets, the extension, its settings
         # ERRATA.md beside the notebooks: notebook 00 reads it; the homework folder (a folder's contents go to
         # the root, so its parent is given)
         contents = [arg for path in (*notebooks, REPO / "ERRATA.md", lite_dir / "extra")
@@ -285,6 +288,7 @@ def build(out: Path, cache: Path, homework: Path) -> dict:
         if result.returncode:
             raise BuildError(f"jupyter lite build failed:\n{result.stdout[-4000:]}{result.stderr[-4000:]}")
     drop_legacy_fonts(out / "build")
+    summary.update(site_patches.apply(out), versions=len(student_copy.finish(out)))
     size = sum(p.stat().st_size for p in out.rglob("*") if p.is_file())
     summary.update(notebooks=len(notebooks), site_megabytes=round(size / 1e6, 1))
     (out / "build-summary.json").write_text(json.dumps(summary, indent=1))
