@@ -19,6 +19,7 @@ import time
 from dataclasses import dataclass, field
 from http.server import ThreadingHTTPServer
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from litelib import REPO, SCREENSHOTS, SITE
 from serve_lite import Handler
@@ -82,6 +83,7 @@ class CourseSite:
 
 
 def course_site(tmp: Path, site: Path = SITE) -> CourseSite:
+    """Copy ``site`` (links and copies, see the module's docstring) into ``tmp`` and serve it under ``PREFIX``."""
     root = tmp / "site"
     root.mkdir()
     for entry in site.iterdir():
@@ -155,3 +157,59 @@ def shot(page, name: str) -> Path:
     path = SHOTS / f"{name}.png"
     page.screenshot(path=str(path))
     return path
+
+
+def assert_stayed_in_course(course, ctx) -> None:
+    """Every request of the page, its workers and its service worker went to the site's folder, and got an answer."""
+    own = urlsplit(course.url)
+    outside = sorted({u for u in ctx.requests.urls if urlsplit(u).scheme in ("http", "https")
+                      and (urlsplit(u).netloc != own.netloc or not urlsplit(u).path.startswith(PREFIX))})
+    assert not outside, "requests outside the site's folder:\n" + "\n".join(outside[:20])
+    assert not course.outside_requests(), course.outside_requests()[:20]
+    assert not course.failed_requests(), course.failed_requests()[:20]
+
+
+def leaves_without_asking(page) -> bool:
+    """Close the page as a student closes the tab: True if the browser did not ask "Leave site?"."""
+    asked = []
+
+    def answer(dialog):
+        asked.append(dialog.type)
+        dialog.accept()  # leave anyway
+
+    page.on("dialog", answer)
+    with page.expect_event("close", timeout=15_000):
+        page.close(run_before_unload=True)
+    return not asked
+
+
+# ---------------------------------------------------------------------------- the tests' own cells, put back
+def tagged_test_only(name: str) -> list[tuple[int, str]]:
+    """(index in the notebook as git holds it, source) of each test-only cell of lecture notebook ``name``."""
+    cells = json.loads((REPO / "notebooks" / name).read_text(encoding="utf-8"))["cells"]
+    return [(i, "".join(c["source"])) for i, c in enumerate(cells) if "test-only" in c["metadata"].get("tags", [])]
+
+
+def put_back_test_only_cells(page, name: str) -> int:
+    """Insert the test-only cells that the student's copy leaves out back where they were, through the notebook's
+    UI (select the cell before, B for a new cell below, type), so that Run All runs them in Pyodide in their place.
+
+    Returns the number of cells put back; raises if the notebook does not end up with every cell of the source.
+    """
+    cells = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook .jp-Cell")
+    restored = tagged_test_only(name)
+    for index, source in restored:  # in order: cells put back earlier are already in place
+        before = cells.nth(index - 1)
+        before.scroll_into_view_if_needed()
+        before.locator(".jp-InputPrompt").first.click()  # selects the cell, in command mode
+        page.keyboard.press("Escape")
+        page.keyboard.press("b")
+        new = cells.nth(index)
+        new.locator(".cm-content").first.click()
+        page.keyboard.insert_text(source)
+        page.keyboard.press("Escape")
+        typed = new.locator(".cm-content").first.inner_text()
+        assert typed.split() == source.split(), f"cell {index} of {name} was typed as {typed!r}"
+    total = len(json.loads((REPO / "notebooks" / name).read_text(encoding="utf-8"))["cells"])
+    assert cells.count() == total, f"{name}: {cells.count()} cells after putting back the test-only ones, not {total}"
+    return len(restored)

@@ -17,13 +17,21 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 import pytest
-from browserlib import VIEWPORT, skip_or_fail
-from course_site import PAGE_STATE_JS, PREFIX, course_site, menu, shot, wait_for_kernel, wait_until_run
+from browserlib import skip_or_fail
+from course_site import (
+    PAGE_STATE_JS,
+    assert_stayed_in_course,
+    leaves_without_asking,
+    menu,
+    shot,
+    wait_for_kernel,
+    wait_until_run,
+)
 from lite import site_patches, student_copy
-from litelib import REPO, SITE, RequestLog
+from litelib import REPO, SITE
 
 NOTEBOOK = "00_start_here.ipynb"  # the quickest to run, with three folded solutions
 AUTOSAVE_S = student_copy.SETTINGS["@jupyterlab/docmanager-extension:plugin"]["autosaveInterval"]
@@ -92,54 +100,6 @@ def test_the_site_asks_nothing_outside_its_folder():
 
 
 # ------------------------------------------------------------------------------------------ in Chromium
-@pytest.fixture(scope="module")
-def course(tmp_path_factory):
-    if not (SITE / "index.html").exists():
-        skip_or_fail(f"{SITE} has no built site: run make lite")
-    site = course_site(tmp_path_factory.mktemp("course"))
-    try:
-        yield site
-    finally:
-        site.stop()
-
-
-@pytest.fixture
-def student(lite_browser):
-    """A student's browser with an empty profile: nothing saved yet; downloads allowed."""
-    ctx = lite_browser.new_context(viewport=VIEWPORT, device_scale_factor=1, service_workers="allow",
-                                   accept_downloads=True)
-    ctx.set_default_timeout(60_000)
-    ctx.requests = RequestLog(ctx)
-    try:
-        yield ctx
-    finally:
-        ctx.close()
-
-
-def assert_stayed_in_course(course, ctx) -> None:
-    """Every request of the page, its workers and its service worker went to the site's folder, and got an answer."""
-    own = urlsplit(course.url)
-    outside = sorted({u for u in ctx.requests.urls if urlsplit(u).scheme in ("http", "https")
-                      and (urlsplit(u).netloc != own.netloc or not urlsplit(u).path.startswith(PREFIX))})
-    assert not outside, "requests outside the site's folder:\n" + "\n".join(outside[:20])
-    assert not course.outside_requests(), course.outside_requests()[:20]
-    assert not course.failed_requests(), course.failed_requests()[:20]
-
-
-def leaves_without_asking(page) -> bool:
-    """Close the page as a student closes the tab: True if the browser did not ask "Leave site?"."""
-    asked = []
-
-    def answer(dialog):
-        asked.append(dialog.type)
-        dialog.accept()  # leave anyway
-
-    page.on("dialog", answer)
-    with page.expect_event("close", timeout=15_000):
-        page.close(run_before_unload=True)
-    return not asked
-
-
 def _gesture(page) -> None:
     """A click in the notebook: a browser asks "Leave site?" only on a page the user has interacted with."""
     page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook").first.click(position={"x": 5, "y": 5})

@@ -119,7 +119,7 @@ var _JUPYTERLAB = (window._JUPYTERLAB = window._JUPYTERLAB || {});
   function downloadButton(panel, m) {
     const button = new m.ui.ToolbarButton({
       icon: m.ui.downloadIcon,
-      label: 'Download',
+      label: isHomework(panel) ? 'Download to hand in' : 'Download',
       className: 'lectures-download',
       tooltip:
         'Save, then download this notebook as it is on the screen (to hand in, or to keep a copy: ' +
@@ -127,11 +127,6 @@ var _JUPYTERLAB = (window._JUPYTERLAB = window._JUPYTERLAB || {});
       onClick: () => void downloadNotebook(panel, m)
     });
     button.node.setAttribute('data-lectures', 'download');
-    panel.context.ready.then(() => {
-      if (isHomework(panel)) {
-        button.node.querySelector('.jp-ToolbarButtonComponent-label').textContent = 'Download to hand in';
-      }
-    });
     if (!panel.toolbar.insertAfter('cellType', 'lecturesDownload', button)) {
       panel.toolbar.addItem('lecturesDownload', button);
     }
@@ -203,7 +198,8 @@ var _JUPYTERLAB = (window._JUPYTERLAB = window._JUPYTERLAB || {});
           }
         });
         if (menu) menu.fileMenu.addGroup([{ command: `${NAME}:download` }], 5);
-        tracker.widgetAdded.connect((_, panel) => downloadButton(panel, m));
+        // once the notebook is read: a homework notebook's button says what it is for
+        tracker.widgetAdded.connect((_, panel) => void panel.context.ready.then(() => downloadButton(panel, m)));
         answerSaveRequests(docs);
         if (!browsers) return;
         commands.addCommand(`${NAME}:download-file`, {
