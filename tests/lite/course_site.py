@@ -131,7 +131,8 @@ def wait_for_kernel(page, timeout_s: float = 180) -> dict:
         else:
             idle_since = None
         page.wait_for_timeout(300)
-    raise AssertionError(f"no notebook with an idle kernel within {timeout_s:.0f} s: {state}")
+    picture = shot(page, f"no-idle-kernel-{int(time.time())}")
+    raise AssertionError(f"no notebook with an idle kernel within {timeout_s:.0f} s (see {picture}): {state}")
 
 
 def menu(page, top: str, item: str) -> None:

@@ -1,10 +1,12 @@
 """Handing in homework from the in-browser lecture, end to end, as the homework notebook tells a student to.
 
 In Chromium, with an empty browser profile, on the course's site served from a sub-path: open homework 1 in the
-Notebook interface (the course's book links there), type the reference answers of ``make homework``'s solved
-notebook into the answer cells, follow *Before you hand in* (Kernel ▸ Restart Kernel and Run All Cells, then the
-button it names), and never press Ctrl+S.  The downloaded file goes to an instructor's submissions folder and is
-graded by ``make grade SUBMISSIONS=<folder>`` exactly as ``homework/README.md`` documents it: full marks.
+Notebook interface (the course's book links there) and type the reference answers of ``make homework``'s solved
+notebook into the answer cells, but first the slide's shared-Gumbel mistake for q4, whose public check must name it
+(``grader.check`` runs in the browser through ``lectures_lib.public_checks``). Then follow *Before you hand in*
+(Kernel ▸ Restart Kernel and Run All Cells, then the button it names), and never press Ctrl+S. The downloaded file
+goes to an instructor's submissions folder and is graded by ``make grade SUBMISSIONS=<folder>`` exactly as
+``homework/README.md`` documents it: full marks.
 
 The hand-written answer (q7, Markdown) is typed last, just before the download, within the autosave interval: the
 download must take what is on the screen, not the last saved copy (which would miss it).
@@ -25,6 +27,9 @@ from course_site import assert_stayed_in_course, leaves_without_asking, menu, sh
 from litelib import REPO, SITE
 
 HOMEWORK = "homework/hw01_gumbel.ipynb"
+SHARED_GUMBEL = (  # the slide's "one G for all categories" mistake (hw01 q4)
+    "def gumbel_max_sample(logits, rng, size):\n"
+    "    return np.argmax(logits + sample_gumbel(rng, (size, 1)), axis=-1)\n")
 SOLVED = REPO / "build" / "homework" / "01_gumbel" / "solved" / "hw01_gumbel.ipynb"
 
 
@@ -75,8 +80,16 @@ def test_hand_in_from_the_browser_grades_full_marks(course, student):
     button = re.search(r"press (Download to hand in)", steps)
     assert button and "Restart Kernel and Run All Cells" in steps, steps  # what the notebook tells the student
 
+    # first the slide's mistake for q4 (one Gumbel shared by all categories): its public check names it
+    q4 = next(i for i, _, text in code if "def gumbel_max_sample" in text)
     for index, kind, text in code:
-        _type_into(page, index, kind, text)
+        _type_into(page, index, kind, SHARED_GUMBEL if index == q4 else text)
+    menu(page, "Run", "Run All Cells")
+    wait_until_run(page, timeout_s=240)
+    wrong = _cell_text(page, 'grader.check("q4")')
+    assert "q4 results" in wrong and "Test case failed" in wrong and "not one shared G" in wrong, wrong
+    shot(page, "hand-in-classic-mistake-caught")
+    _type_into(page, q4, "code", dict((i, t) for i, _, t in code)[q4])
     menu(page, "Kernel", "Restart Kernel and Run All Cells…")
     page.locator(".jp-Dialog .jp-mod-accept").click()  # "Restart": the dialog asks first
     state = wait_until_run(page, timeout_s=240)

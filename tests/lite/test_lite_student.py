@@ -107,7 +107,9 @@ def _gesture(page) -> None:
 
 def test_opening_a_notebook_changes_nothing_and_a_new_version_reaches_it(course, student):
     """JupyterLab: open a notebook, read it past the autosave interval, close the tab; the course republishes the
-    notebook; the student opens it again and sees the new version (they had no copy of their own)."""
+    notebook; the student opens it again and sees the new version (they had no copy of their own). Then an edit,
+    downloaded at once from the file list, is in the file; and being their own copy now, the notebook offers the
+    course's next version, which the student takes, keeping the copy."""
     page = student.new_page()
     page.goto(course.app_url("lab", NOTEBOOK))
     state = wait_for_kernel(page)
@@ -132,8 +134,41 @@ def test_opening_a_notebook_changes_nothing_and_a_new_version_reaches_it(course,
     shot(page, "lab-new-version-shown")
     assert state["heading"] == title != old_heading, f"the student still sees {state['heading']!r}"
     assert not page.locator(".jp-Dialog").count(), "a dialog appeared although the student had no copy"
+
+    # the file list's Download (right click) of the open notebook, just after an edit: the edit is in the file
+    _type_at_top(page, EDIT)
+    item = page.locator(".jp-DirListing-item", has_text=NOTEBOOK).first
+    item.click(button="right")
+    with page.expect_download() as download:
+        page.locator(".lm-Menu-itemLabel", has_text=re.compile("^Download$")).click()
+    assert EDIT in Path(download.value.path()).read_text(), "the file list's Download sent the last saved copy"
+
+    # the edit made it the student's own copy: the next version is offered, and taken (JupyterLab's way back)
+    course.publish(NOTEBOOK, "00 · Start here, third edition")
+    page.goto(course.app_url("lab", NOTEBOOK))  # the course's link again (JupyterLab reloads to its launcher)
+    dialog = page.locator(".jp-Dialog")
+    dialog.wait_for(timeout=180_000)
+    dialog.get_by_role("button", name="Get the new version").click()
+    page.wait_for_load_state()
+    state = wait_for_kernel(page)
+    assert state["heading"] == "00 · Start here, third edition", state["heading"]
+    page.locator(".jp-DirListing-item", has_text="00_start_here (my copy).ipynb").first.wait_for()
+    shot(page, "lab-new-version-taken")
     page.close()
     assert_stayed_in_course(course, student)
+
+
+EDIT = "# typed a moment ago"
+
+
+def _type_at_top(page, text: str) -> None:
+    """Type a line at the top of the notebook's first code cell (not run; the autosave has not come yet)."""
+    cell = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-CodeCell").first
+    cell.scroll_into_view_if_needed()
+    editor = cell.locator(".cm-content").first
+    editor.click()
+    page.keyboard.press("Control+Home")
+    page.keyboard.insert_text(text + "\n")
 
 
 def _unfold_solutions(page) -> list[dict]:
@@ -196,11 +231,26 @@ def test_own_copy_run_all_skips_folded_solutions_and_a_new_version_keeps_it(cour
     shot(page, "notebook-new-version-taken")
     page.close()
 
+    copy = "00_start_here (my copy).ipynb"
     page = student.new_page()
-    page.goto(course.app_url("notebooks", quote("00_start_here (my copy).ipynb")))
+    page.goto(course.app_url("notebooks", quote(copy)))
     state = wait_for_kernel(page)
     assert state["heading"] == old_heading and state["cells"][folded[0]]["outputs"] >= 1, state
     assert not page.locator(".jp-Dialog").count()
     shot(page, "notebook-own-copy-kept")
+    # an edit in this tab, downloaded at once from the file list in a tab of its own: that tab asks this one to
+    # save first (else it would send the copy as last saved, without the edit)
+    files = student.new_page()
+    files.goto(f"{course.url}/tree/index.html")
+    files.locator(".jp-DirListing-item", has_text=copy).first.wait_for()
+    page.bring_to_front()
+    _type_at_top(page, EDIT)
+    files.bring_to_front()
+    files.locator(".jp-DirListing-item", has_text=copy).first.click()
+    with files.expect_download() as download:
+        files.locator(".jp-Toolbar").get_by_role("button", name="Download").first.click()
+    shot(files, "notebook-file-list-download")
+    assert EDIT in Path(download.value.path()).read_text(), "the file list's Download sent the last saved copy"
     page.close()
+    files.close()
     assert_stayed_in_course(course, student)

@@ -48,14 +48,10 @@ PYODIDE_LANGUAGE_INFO = {
 }
 # The extension provides the cell executor; JupyterLab's own would be a second provider of the same token.
 DISABLED_PLUGINS = ["@jupyterlab/notebook-extension:cell-executor"]
-FILE_ITEM = '.jp-DirListing-item[data-isdir="false"]'
 SETTINGS = {
     # Saving goes to the browser's own storage (IndexedDB): cheap, so every 10 s rather than 120 s leaves less
     # to lose when a tab is closed without saving (the browser asks first whenever something is unsaved).
     "@jupyterlab/docmanager-extension:plugin": {"autosaveInterval": 10},
-    # The file browser's Download is the extension's, which saves open notebooks first.
-    "@jupyterlab/application-extension:context-menu": {
-        "contextMenu": [{"command": "filebrowser:download", "selector": FILE_ITEM, "rank": 9, "disabled": True}]},
 }
 
 

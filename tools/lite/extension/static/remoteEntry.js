@@ -23,7 +23,6 @@ var _JUPYTERLAB = (window._JUPYTERLAB = window._JUPYTERLAB || {});
 
   const NAME = 'lectures-lite-student';
   const PACKAGES = [
-    '@jupyterlab/application',
     '@jupyterlab/apputils',
     '@jupyterlab/coreutils',
     '@jupyterlab/docmanager',
@@ -202,26 +201,20 @@ var _JUPYTERLAB = (window._JUPYTERLAB = window._JUPYTERLAB || {});
         tracker.widgetAdded.connect((_, panel) => void panel.context.ready.then(() => downloadButton(panel, m)));
         answerSaveRequests(docs);
         if (!browsers) return;
-        commands.addCommand(`${NAME}:download-file`, {
-          label: 'Download',
-          caption: 'Download the file as it is now (open notebooks are saved first)',
-          icon: m.ui.downloadIcon.bindprops({ stylesheet: 'menuItem' }),
-          execute: async () => {
-            const browser = browsers.tracker.currentWidget;
-            if (!browser) return;
+        // JupyterLite's file-browser Download (the file list's context menu, and the toolbar of the Notebook
+        // interface's file list) sends the last SAVED copy. Every way to it goes through commands.execute, so the
+        // open copies of the selected files are saved first, in this tab and in the site's other tabs.
+        const execute = commands.execute.bind(commands);
+        commands.execute = async (id, args) => {
+          const browser = browsers.tracker.currentWidget;
+          if (id === 'filebrowser:download' && browser) {
             const paths = Array.from(browser.selectedItems())
               .filter(item => item.type !== 'directory')
               .map(item => item.path);
             await saveEverywhere(paths, docs);
-            return commands.execute('filebrowser:download'); // JupyterLite's own, from the saved copies
           }
-        });
-        // takes the place of JupyterLite's item, which student_copy.SETTINGS switches off
-        app.contextMenu.addItem({
-          command: `${NAME}:download-file`,
-          selector: '.jp-DirListing-item[data-isdir="false"]',
-          rank: 9
-        });
+          return execute(id, args);
+        };
       }
     };
   }
@@ -249,7 +242,7 @@ var _JUPYTERLAB = (window._JUPYTERLAB = window._JUPYTERLAB || {});
     }
   }
 
-  async function keepCopyAndReset(app, docs, panel, m, labShell) {
+  async function keepCopyAndReset(app, panel, m) {
     const { contents } = app.serviceManager;
     const { PathExt } = m.coreutils;
     const path = panel.context.path;
@@ -262,22 +255,15 @@ var _JUPYTERLAB = (window._JUPYTERLAB = window._JUPYTERLAB || {});
     }
     const mine = await contents.get(path, { content: true });
     await contents.save(copy, { type: 'notebook', format: 'json', content: mine.content });
-    if (!labShell) {
-      // the Notebook interface: one notebook a page; the reloaded page opens the course's file
-      await contents.delete(path); // JupyterLite forgets the browser's copy: the published file shows again
-      window.location.reload();
-      return copy;
-    }
-    await docs.closeFile(path);
-    await contents.delete(path);
-    docs.openOrReveal(path);
-    m.apputils.Notification.success(`The new version is open. Your own copy is "${PathExt.basename(copy)}".`, {
-      autoClose: 8000
-    });
+    await contents.delete(path); // JupyterLite forgets the browser's copy: the course's file shows again
+    // Both interfaces open the notebook named by ?path= when the page loads: now the course's new version.
+    const url = new URL(window.location.href);
+    url.searchParams.set('path', path);
+    window.location.assign(url.href);
     return copy;
   }
 
-  async function checkVersion(app, docs, panel, m, published, labShell) {
+  async function checkVersion(app, panel, m, published) {
     const path = panel.context.path;
     const entry = (await published())[path];
     if (!entry) return;
@@ -306,7 +292,7 @@ var _JUPYTERLAB = (window._JUPYTERLAB = window._JUPYTERLAB || {});
       localStorage.setItem(KEPT + path, entry.version);
       return;
     }
-    await keepCopyAndReset(app, docs, panel, m, labShell);
+    await keepCopyAndReset(app, panel, m);
   }
 
   function updatesPlugin(m) {
@@ -314,13 +300,12 @@ var _JUPYTERLAB = (window._JUPYTERLAB = window._JUPYTERLAB || {});
       id: `${NAME}:course-updates`,
       description: 'Says when the course has published a newer version of an open notebook.',
       autoStart: true,
-      requires: [m.notebook.INotebookTracker, m.docmanager.IDocumentManager],
-      optional: [m.application.ILabShell],
-      activate: (app, tracker, docs, labShell) => {
+      requires: [m.notebook.INotebookTracker],
+      activate: (app, tracker) => {
         const published = versionsOnce(m);
         tracker.widgetAdded.connect((_, panel) => {
           panel.context.ready
-            .then(() => checkVersion(app, docs, panel, m, published, labShell))
+            .then(() => checkVersion(app, panel, m, published))
             .catch(error => console.error(`${NAME}: checking for a new version failed`, error));
         });
       }
@@ -335,8 +320,8 @@ var _JUPYTERLAB = (window._JUPYTERLAB = window._JUPYTERLAB || {});
     get: async module => {
       if (module !== './extension') throw new Error(`${NAME} has no module ${module}`);
       const loaded = await Promise.all(PACKAGES.map(shared));
-      const [application, apputils, coreutils, docmanager, filebrowser, mainmenu, notebook, ui, widgets] = loaded;
-      const m = { application, apputils, coreutils, docmanager, filebrowser, mainmenu, notebook, ui, widgets };
+      const [apputils, coreutils, docmanager, filebrowser, mainmenu, notebook, ui, widgets] = loaded;
+      const m = { apputils, coreutils, docmanager, filebrowser, mainmenu, notebook, ui, widgets };
       const plugins = [executorPlugin(notebook), downloadPlugin(m), updatesPlugin(m)];
       return () => ({ __esModule: true, default: plugins });
     }
