@@ -7,6 +7,7 @@ CI (``CI=true``), where ``make test`` builds the site first.
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import time
 from pathlib import Path
@@ -46,16 +47,24 @@ def lite_browser():
         yield browser
 
 
-@pytest.fixture(scope="session")
-def lite_context(lite_browser):
-    """One context (as one student's browser): service workers on, as JupyterLite uses them for files."""
-    ctx = lite_browser.new_context(viewport=VIEWPORT, device_scale_factor=1, service_workers="allow")
+@contextlib.contextmanager
+def browser_profile(browser, **options):
+    """A context as one student's browser (an empty profile): service workers on, as JupyterLite uses them for
+    files, and every request recorded; closed on exit."""
+    ctx = browser.new_context(viewport=VIEWPORT, device_scale_factor=1, service_workers="allow", **options)
     ctx.set_default_timeout(60_000)
     ctx.requests = RequestLog(ctx)
     try:
         yield ctx
     finally:
         ctx.close()
+
+
+@pytest.fixture(scope="session")
+def lite_context(lite_browser):
+    """One context for all the Run All tests."""
+    with browser_profile(lite_browser) as ctx:
+        yield ctx
 
 
 class LiteSession(LabSession):
@@ -96,12 +105,6 @@ def course(tmp_path_factory):
 
 @pytest.fixture
 def student(lite_browser):
-    """A student's browser with an empty profile: nothing saved yet; downloads allowed."""
-    ctx = lite_browser.new_context(viewport=VIEWPORT, device_scale_factor=1, service_workers="allow",
-                                   accept_downloads=True)
-    ctx.set_default_timeout(60_000)
-    ctx.requests = RequestLog(ctx)
-    try:
+    """A student's browser of their own for each test: nothing saved yet; downloads allowed."""
+    with browser_profile(lite_browser, accept_downloads=True) as ctx:
         yield ctx
-    finally:
-        ctx.close()

@@ -99,6 +99,20 @@ def test_the_site_asks_nothing_outside_its_folder():
         assert (page.parent / hrefs[0]).resolve().is_file(), f"{page}: {hrefs[0]} does not exist"
 
 
+def test_notebook_00_says_how_to_work_in_the_browser():
+    """Notebook 00 is where a student starts, in the browser as on a checkout: it says how to run, wait, save, keep
+    and hand in work there, and points at nothing a browser does not have."""
+    cells = json.loads((REPO / "notebooks" / NOTEBOOK).read_text(encoding="utf-8"))["cells"]
+    text = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "markdown")
+    for said in ("Shift+Enter", "Wait for the kernel", "Python (Pyodide)", "saved every few seconds",
+                 "only in this browser", "Download", "Download to hand in", "(my copy)", "In JupyterLab"):
+        assert said in text, f"notebook 00 does not say {said!r}"
+    code = "\n".join("".join(c["source"]) for c in cells)
+    for stale in ("`tests/`", "top of the repository", "`01` → `08`"):
+        assert stale not in code, f"notebook 00 still says {stale!r}"
+    assert "`00` → `09`" in text
+
+
 # ------------------------------------------------------------------------------------------ in Chromium
 def _gesture(page) -> None:
     """A click in the notebook: a browser asks "Leave site?" only on a page the user has interacted with."""
