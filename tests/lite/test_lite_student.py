@@ -265,6 +265,8 @@ def test_own_copy_run_all_skips_folded_solutions_and_a_new_version_keeps_it(cour
         files.locator(".jp-Toolbar").get_by_role("button", name="Download").first.click()
     shot(files, "notebook-file-list-download")
     assert EDIT in Path(download.value.path()).read_text(), "the file list's Download sent the last saved copy"
-    page.close()
     files.close()
+    page.bring_to_front()
+    _type_at_top(page, "# not saved yet")  # closing the tab now would lose this: the browser asks first
+    assert not leaves_without_asking(page), 'no "Leave site?" although an edit was not saved yet'
     assert_stayed_in_course(course, student)
