@@ -11,7 +11,10 @@ What it makes (``build/lite/``, static files that any web server, or a USB stick
 * ``static/pyodide/``: the Pyodide 0.27.7 runtime (CPython 3.12 compiled to WebAssembly) and every
   package the lecture imports, with a ``pyodide-lock.json`` that also lists ``lectures_lib`` (built here
   as a wheel), sympy, ipywidgets, tqdm, so ``import lectures_lib`` works without a ``%pip`` cell;
-* ``jupyter-lite.json`` with the PyPI fallback switched off: the page never asks another host.
+* ``jupyter-lite.json`` with the PyPI fallback switched off: the page never asks another host;
+* every notebook as the student's copy, with the extension that goes with it (downloads of what is on the screen,
+  folded solutions skipped by Run All, a notice of a republished notebook), and fixes that keep a site served from
+  a sub-path inside its folder: ``tools/lite/student_copy.py``, ``tools/lite/site_patches.py``.
 
 Where the files come from, and how each is checked:
 
