@@ -32,10 +32,16 @@ __all__ = ["AllResults", "Notebook", "QuestionResult"]
 
 @dataclass
 class QuestionResult:
-    """The public tests of one question: ``(test name, passed, message)`` each, shown as otter shows them."""
+    """The public tests of one question: ``(test name, passed, message)`` each, shown as otter shows them.
+
+    ``format_only`` is true when every public test of the question is worth 0 points (a multiple-choice question:
+    the public test checks that the answer is a valid letter, a hidden test decides whether it is the right one);
+    a pass then says so instead of otter's "All test cases passed!", which reads as if the answer were right.
+    """
 
     question: str
     cases: list[tuple[str, bool, str]] = field(default_factory=list)
+    format_only: bool = False
 
     @property
     def passed(self) -> bool:
@@ -43,7 +49,9 @@ class QuestionResult:
 
     def __repr__(self) -> str:
         if self.passed:
-            return f"{self.question} results: All test cases passed!"
+            notes = [f"    {msg}" for _, _, msg in self.cases if msg]
+            head = "format OK (this check does not grade the answer)" if self.format_only else "All test cases passed!"
+            return "\n".join([f"{self.question} results: {head}", *notes])
         failed = [f"    {name} result:\n" + "\n".join("        " + ln for ln in msg.splitlines())
                   for name, ok, msg in self.cases if not ok]
         return f"{self.question} results:\n" + "\n\n".join(failed)
@@ -56,7 +64,7 @@ class _TestCase:
     """Stands in for ``otter.test_files.test_case`` while a test file is read: records the function."""
 
     def __init__(self, name=None, points=None, hidden=False, success_message=None, failure_message=None):
-        self.name, self.hidden = name, hidden
+        self.name, self.hidden, self.points, self.success_message = name, hidden, points, success_message
 
     def __call__(self, func):
         self.func = func
@@ -116,13 +124,14 @@ class Notebook:
         if global_env is None:
             global_env = inspect.currentframe().f_back.f_globals
         source = self._tests[question]
-        result = QuestionResult(question)
-        for case in _read_test_file(source, question):
+        cases = _read_test_file(source, question)
+        result = QuestionResult(question, format_only=bool(cases) and all(c.points == 0 for c in cases))
+        for case in cases:
             params = inspect.signature(case.func).parameters
             kwargs = {p: (global_env if p == "env" else global_env.get(p)) for p in params}
             try:
                 case.func(**kwargs)
-                result.cases.append((case.name, True, "✅ Test case passed"))
+                result.cases.append((case.name, True, case.success_message or ""))
             except Exception as exc:  # noqa: BLE001 - a failed check is reported, as otter does
                 result.cases.append((case.name, False, _failure(exc, source)))
         return result

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import sys
 import warnings
 from pathlib import Path
@@ -144,3 +145,34 @@ def test_bad_input_names_the_parameter(built, tmp_path):
     a = manifest["assignments"][0]
     with _in(out / a["slug"] / "student", without_otter=True), pytest.raises(ValueError, match="question"):
         public_checks.Notebook(a["notebook"]).check("q99")
+
+
+def _format_only_questions(notebook: Path) -> list[str]:
+    """The multiple-choice questions: every public test worth 0 points (a hidden test grades the letter)."""
+    tests = json.loads(notebook.read_text())["metadata"]["otter"]["tests"]
+    return [q for q, source in tests.items() if re.findall(r"points=([\d.]+)", source)
+            and all(float(p) == 0 for p in re.findall(r"points=([\d.]+)", source))]
+
+
+def test_a_multiple_choice_check_says_it_checked_only_the_format(built):
+    """Any letter passes the public test of a multiple-choice question: the check must not read as "right", in the
+    browser (public_checks) nor in JupyterLab (otter, which prints the master's success message)."""
+    import otter
+
+    out, manifest = built
+    seen = 0
+    for a in manifest["assignments"]:
+        notebook = out / a["slug"] / "student" / a["notebook"]
+        for question in _format_only_questions(notebook):
+            for letter in "abcd":
+                env = {f"{question}_answer": letter}
+                with _in(notebook.parent, without_otter=True):
+                    ours = repr(public_checks.Notebook(notebook.name).check(question, env))
+                with _in(notebook.parent, without_otter=False), warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    theirs = repr(otter.Notebook(notebook.name).check(question, env))
+                assert "this check does not grade the answer" in ours and "All test cases passed" not in ours, ours
+                for shown in (ours, theirs):
+                    assert "Only the format was checked" in shown and "decided by a hidden test" in shown, shown
+            seen += 1
+    assert seen == 9, f"{seen} multiple-choice questions found (the README lists 9)"

@@ -11,7 +11,10 @@ What it makes (``build/lite/``, static files that any web server, or a USB stick
 * ``static/pyodide/``: the Pyodide 0.27.7 runtime (CPython 3.12 compiled to WebAssembly) and every
   package the lecture imports, with a ``pyodide-lock.json`` that also lists ``lectures_lib`` (built here
   as a wheel), sympy, ipywidgets, tqdm, so ``import lectures_lib`` works without a ``%pip`` cell;
-* ``jupyter-lite.json`` with the PyPI fallback switched off: the page never asks another host.
+* ``jupyter-lite.json`` with the PyPI fallback switched off: the page never asks another host;
+* every notebook as the student's copy, with the extension that goes with it (downloads of what is on the screen,
+  folded solutions skipped by Run All, a notice of a republished notebook), and fixes that keep a site served from
+  a sub-path inside its folder: ``tools/lite/student_copy.py``, ``tools/lite/site_patches.py``.
 
 Where the files come from, and how each is checked:
 
@@ -37,6 +40,8 @@ import tarfile
 import tempfile
 import zipfile
 from pathlib import Path
+
+from lite import site_patches, student_copy  # tools/lite/: the student's copies and the fixes of the built site
 
 REPO = Path(__file__).resolve().parents[1]
 LITE = Path(__file__).resolve().parent / "lite"
@@ -273,6 +278,7 @@ def build(out: Path, cache: Path, homework: Path) -> dict:
         (lite_dir / "jupyter-lite.json").write_text(json.dumps(lite_config(), indent=1))
         (lite_dir / "overrides.json").write_text(json.dumps(SETTINGS, indent=1))
         summary["homework"] = stage_homework(homework, lite_dir / "extra")
+        notebooks = student_copy.prepare(lite_dir, notebooks)  # what a student gets, the extension, its settings
         # ERRATA.md beside the notebooks: notebook 00 reads it; the homework folder (a folder's contents go to
         # the root, so its parent is given)
         contents = [arg for path in (*notebooks, REPO / "ERRATA.md", lite_dir / "extra")
@@ -285,6 +291,7 @@ def build(out: Path, cache: Path, homework: Path) -> dict:
         if result.returncode:
             raise BuildError(f"jupyter lite build failed:\n{result.stdout[-4000:]}{result.stderr[-4000:]}")
     drop_legacy_fonts(out / "build")
+    summary.update(site_patches.apply(out), versions=len(student_copy.finish(out)))
     size = sum(p.stat().st_size for p in out.rglob("*") if p.is_file())
     summary.update(notebooks=len(notebooks), site_megabytes=round(size / 1e6, 1))
     (out / "build-summary.json").write_text(json.dumps(summary, indent=1))

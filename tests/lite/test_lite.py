@@ -17,6 +17,7 @@ import zipfile
 import build_lite  # tools/, put on the path by conftest.py
 import pytest
 from browserlib import assert_ran_clean, record_timing
+from course_site import tagged_test_only
 from litelib import MARK_DEMOS_JS, REPO, SCREENSHOTS, SITE, STATE_JS, slider_latencies
 
 
@@ -113,6 +114,12 @@ def _check_run(run, name: str) -> None:
     record_timing(f"lite_run_s.{name}", {"open": run.phases.get("open"), "run_all": round(run.seconds, 1)})
     assert_ran_clean(run, name, "JupyterLite")
     assert not run.math_errors, "\n".join(run.math_errors)
+    # every code cell of the notebook as git holds it ran: the solutions (unfolded, as a click on each does) and
+    # the test-only cells, which the student's copy leaves out and the session put back in their place
+    source = json.loads((REPO / "notebooks" / name).read_text(encoding="utf-8"))["cells"]
+    assert run.phases.get("test_only_cells") == len(tagged_test_only(name))
+    assert run.state["counted"] == sum(c["cell_type"] == "code" and bool("".join(c["source"]).strip())
+                                       for c in source), run.state
 
 
 def _check_demos(page, name: str) -> None:
