@@ -16,6 +16,7 @@ from scipy.special import gammaln
 from . import _validate as check
 from .kl import _kl
 from .nn import Adam, mlp, sigmoid, softplus
+from .progress import progress_bar
 
 
 def load_digits_split(rng: np.random.Generator, test_fraction: float = 0.2):
@@ -278,8 +279,6 @@ def train_vae(vae: VAE, x_train, rng: np.random.Generator, *, epochs: int = 50, 
     2
     """
     from threadpoolctl import threadpool_limits  # installed with scikit-learn
-    from tqdm.auto import tqdm
-
     if not isinstance(vae, VAE):
         raise ValueError(f"vae must be a VAE, got {type(vae).__name__}")
     x = check_images(x_train, vae.n_pixels)
@@ -292,7 +291,7 @@ def train_vae(vae: VAE, x_train, rng: np.random.Generator, *, epochs: int = 50, 
     opt = Adam(vae.params, lr=lr)
     xs, log_binom = x.astype(vae.dtype), log_binomial_coefficients(x, vae.n_trials)
     history = History()
-    bar = tqdm(range(epochs), desc="training", disable=not progress, leave=False)
+    bar = progress_bar(range(epochs), desc="training", enabled=progress)
     # One BLAS thread: these (64 x 512) matmuls take microseconds, and a second OpenBLAS thread
     # spin-waiting for a busy core made epochs 5-20x slower on a shared 2-core machine.
     with threadpool_limits(1, user_api="blas"):
