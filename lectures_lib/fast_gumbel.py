@@ -15,11 +15,12 @@ Kolmogorov-Smirnov tests); ``bench/samplers.py`` times them, with the CPU's SIMD
     argmax_i (l_i + G_i) = argmin_i  s_i,    s_i = E_i exp(m - l_i)
 
 (the first of K exponential clocks with rates ``exp(l_i - m)`` to ring).  ``1 - U <= -log U <= (1 - U) / U``
-brackets each ``s_i`` without a logarithm, and a float32 upper bound of ``exp(m - l_i)`` read off the bits of a
-float (below) brackets the rest.  A category whose lower bound exceeds an upper bound of another category's ``s``
-cannot win; the bounds are widened by ``SLACK`` (far more than every rounding on the way), so a possible winner is
-never screened out, and the one or two survivors per draw get the exact float64 ``s_i``.  The index is the one
-``argmin_i s_i`` gives for the same uniforms.
+brackets each ``s_i`` without a logarithm, with ``exp(m - l_i)`` in float32 (vectorised, once per logit).  In each
+draw the category ``j`` with the smallest lower bound has ``s_j <= (1 - U_j) / U_j exp(m - l_j)``; when every other
+category's lower bound is above that, ``j`` wins, and no logarithm is taken.  Otherwise (about one draw in a hundred
+for 512 categories) the exact float64 ``s_i`` decide among the categories that could still win.  The bounds are
+widened by ``SLACK``, far more than every float32 rounding on the way, so the index is the one ``argmin_i s_i``
+gives for the same uniforms.
 
 **Gumbel-softmax, from exponential draws.**  ``-log U`` *is* an Exp(1) variable, and NumPy draws those directly
 (``standard_exponential``, a ziggurat: no logarithm), so ``G = -log E`` costs one float64 logarithm instead of two.
@@ -35,17 +36,9 @@ import math
 
 import numpy as np
 
-#: The bits of a float32 are ``(127 + n) 2^23 + 2^23 f`` for the value ``2^n (1 + f)``, ``0 <= f < 1``.  Writing
-#: ``2^23 (127 + x / ln 2)`` into them gives ``2^n (1 + f)`` for ``x / ln 2 = n + f``, and ``1 + f >= 2^f`` (a chord
-#: above a convex curve), at most ``(1 / ln 2) / 2^(1 / ln 2 - 1) = 1.0615`` times more: a bound on ``exp(x)`` in
-#: three cheap passes instead of an ``exp`` (Schraudolph 1999, used here only as a bound).
-_BITS_PER_NAT = np.float32(2**23 / math.log(2))
-_ONE_BITS = np.float32(127 * 2**23)
-_INF_BITS = np.float32(0x7F800000)  # the bits of +inf: larger exponents saturate there
-EXP_BOUND_RATIO = (1 / math.log(2)) / 2 ** (1 / math.log(2) - 1)
-#: widening of the race screen: the bound's 1.0615, times 2^-12 (2.4e-4) for the float32 roundings of x, of the
-#: bits (ulp 128 of 2^31: 1.5e-5) and of the products (6e-8 each), with a margin of five
-SLACK = EXP_BOUND_RATIO * (1 + 2.0**-12)
+#: widening of the race screen's bounds: float32 rounds m - l to 6e-8 relative (so exp(m - l) to 88.7 x 6e-8 =
+#: 5.3e-6), its exp is within 4 ulp (4.8e-7), the products add 6e-8 each; 2^-12 = 2.4e-4 leaves a factor 40
+SLACK = np.float32(1 + 2.0**-12)
 #: the screen pays from this many categories on (below it, the float64 race of every category is cheaper)
 SCREEN_MIN_K = 24
 #: relative error of a float32 exp: numpy's is within 4 ulp (4.8e-7, "max ULP error" of its SIMD loops is 2.52 for
@@ -61,62 +54,47 @@ def race_scores(logits, top, u) -> np.ndarray:
         return -np.log(u) * np.exp(top - logits)
 
 
-def exp_upper_bound(x, bits) -> np.ndarray:
-    """``exp(x) <= b <= EXP_BOUND_RATIO exp(x)`` (to 2^-12) for float32 ``x >= 0``, ``+inf`` beyond 88.7; ``x`` is
-    overwritten, ``bits`` (int32, same shape) holds ``b``, which is returned as float32.
+def race_rates(logits, top, work: dict) -> np.ndarray:
+    """``exp(m - l)`` in float32, (r, K): the inverse rates of the race, shared by every draw of these rows.
 
-    Examples
-    --------
-    >>> x = np.array([0.0, 0.5, 10.0, 100.0], np.float32)
-    >>> b = exp_upper_bound(x.copy(), np.empty(4, np.int32))
-    >>> bool(np.all(b[:3] >= np.exp(x[:3]) * (1 - 2**-12))), bool(np.all(b[:3] <= 1.0615 * np.exp(x[:3]))), b[3]
-    (True, True, np.float32(inf))
+    ``+inf`` where ``m - l > 88.7`` (or ``l = -inf``): such a category cannot win (its time is at least
+    ``2^-53 e^88.7``, the winner's at most ``-log U`` of the maximum's uniform, below 37).
     """
-    np.multiply(x, _BITS_PER_NAT, out=x)
-    np.add(x, _ONE_BITS, out=x)
-    np.minimum(x, _INF_BITS, out=x)  # x = +inf (an l of -inf) saturates at the bits of inf too
-    np.copyto(bits, x, casting="unsafe")  # the integer 2^23 (127 + n + f), truncated: at most the real one
-    return bits.view(np.float32)
+    x = _buffer(work, "inv_rate", logits.shape, np.float32)
+    with np.errstate(over="ignore"):
+        np.subtract(top, logits, out=x, casting="same_kind")  # m - l >= 0
+        np.exp(x, out=x)  # >= 1
+    return x
 
 
-def race_argmin(logits, top, u, out, work: dict) -> None:
-    """``out[d, r] = argmin_i s_i`` for uniforms ``u`` (d, r, K), logits (r, K) with row maxima ``top`` (r, 1).
+def race_argmin(logits, top, inv_rate, u, out, work: dict) -> None:
+    """``out[d, r] = argmin_i s_i`` for uniforms ``u`` (d, r, K), logits (r, K) with row maxima ``top`` (r, 1) and
+    ``inv_rate = race_rates(logits, top, work)``.
 
-    ``work`` caches scratch buffers between calls; ``u`` is left unchanged.  Ties go to the smallest index, as with
-    ``np.argmin`` of the exact float64 scores.
+    ``u`` is left unchanged.  Ties go to the smallest index, as with ``np.argmin`` of the exact float64 scores.
     """
     d, r, K = u.shape
     if K < SCREEN_MIN_K:
         out[...] = race_scores(logits, top, u).argmin(axis=-1)
         return
-    x, lo = _buffer(work, "x", (r, K), np.float32), _buffer(work, "lo", u.shape, np.float32)
-    keep = _buffer(work, "keep", u.shape, np.bool_)
-    with np.errstate(over="ignore"):  # m - l beyond float32 (or l = -inf) is +inf, and so is its bound
-        np.subtract(top, logits, out=x, casting="same_kind")  # m - l_i >= 0, (r, K)
-    inv_w = exp_upper_bound(x, _buffer(work, "bits", (r, K), np.int32))  # exp(m - l_i) <= inv_w <= 1.0615 x that
+    lo = _buffer(work, "lo", u.shape, np.float32)
     np.subtract(1.0, u, out=lo, casting="same_kind")  # 1 - U <= -log U, exact in float64, then rounded
-    np.multiply(lo, inv_w, out=lo)  # lo_i / 1.0615 <= s_i (up to roundings)
-    # An upper bound of the winner's time: the category with the smallest lo, s_j <= lo_j / U_j (-log U <= (1-U)/U).
-    j = lo.argmin(axis=-1).reshape(-1) + np.arange(0, d * r * K, K)  # flat index of j in each (draw, row)
-    with np.errstate(divide="ignore"):  # U_j = 0: no bound from j (inf), every category stays a candidate
-        best = (lo.reshape(-1)[j] / u.reshape(-1)[j] * SLACK).astype(np.float32).reshape(d, r, 1)
-    np.less_equal(lo, best, out=keep)  # the others arrive after j: not the winner
-    flat = np.flatnonzero(keep)  # in (draw, row, category) order; every (draw, row) keeps j at least
-    cell = flat // K
-    many = np.zeros(cell.size, dtype=bool)  # cells with more than one candidate
-    np.equal(cell[1:], cell[:-1], out=many[1:])
-    many[:-1] |= many[1:]
-    one = ~many
-    out[np.divmod(cell[one], r)] = flat[one] - cell[one] * K  # out may be a strided view: index by (draw, row)
-    if many.any():  # about one draw in twenty: the exact race between the candidates
-        flat, cell = flat[many], cell[many]
-        k, row = flat - cell * K, cell % r
-        s = race_scores(logits[row, k], top[row, 0], u.reshape(-1)[flat])
-        order = np.lexsort((k, s, cell))  # by cell, then time, then index (argmin's tie rule)
-        cell, k = cell[order], k[order]
-        first = np.ones(cell.size, dtype=bool)
-        first[1:] = cell[1:] != cell[:-1]
-        out[np.divmod(cell[first], r)] = k[first]
+    np.multiply(lo, inv_rate, out=lo)  # lo_i <= s_i (up to roundings, which SLACK covers)
+    j = lo.argmin(axis=-1)  # (d, r): the favourite of each draw
+    out[...] = j
+    flat_j = j.reshape(-1) + np.arange(0, d * r * K, K)
+    lo_flat, lo_j = lo.reshape(-1), lo.reshape(-1)[flat_j]
+    with np.errstate(divide="ignore", over="ignore"):  # U_j = 0 (or tiny): no bound from j (inf), all stay candidates
+        best = (lo_j / u.reshape(-1)[flat_j] * SLACK).astype(np.float32)  # s_j <= (1 - U_j) / U_j exp(m - l_j)
+    lo_flat[flat_j] = np.inf
+    runner_up = lo.min(axis=-1).reshape(-1)  # the smallest lower bound of the others
+    close = np.flatnonzero(runner_up <= best)  # another category may arrive first: race them exactly
+    if close.size:
+        lo_flat[flat_j[close]] = lo_j[close]
+        rows = close % r
+        s = race_scores(logits[rows], top[rows], u.reshape(-1, K)[close])  # (n, K)
+        s[lo.reshape(-1, K)[close] > best[close, None]] = np.inf  # these cannot win
+        out[np.divmod(close, r)] = s.argmin(axis=-1)  # out may be a strided view: index it by (draw, row)
 
 
 def perturb_exponential(logits, e) -> np.ndarray:
