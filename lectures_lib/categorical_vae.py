@@ -332,7 +332,7 @@ def train_categorical_vae(model: CategoricalVAE, x_train, rng: np.random.Generat
     >>> len(h.kl), h.decoder_evaluations
     (2, 160)
     """
-    from threadpoolctl import threadpool_limits  # installed with scikit-learn
+    from threadpoolctl import threadpool_limits
     model = _check_model(model)
     if estimator not in ESTIMATORS:
         raise ValueError(f"estimator must be one of {ESTIMATORS}, got {estimator!r}")

@@ -18,6 +18,7 @@ import build_lite  # tools/, put on the path by conftest.py
 import pytest
 from browserlib import assert_ran_clean, record_timing
 from litelib import MARK_DEMOS_JS, REPO, SCREENSHOTS, SITE, STATE_JS, slider_latencies
+from test_lite_startup import red_boxes
 
 
 # ------------------------------------------------------------------------------------- the built site
@@ -41,7 +42,7 @@ def test_every_package_in_the_lock_is_shipped_with_its_hash():
     lock = json.loads((pyodide / "pyodide-lock.json").read_text())
     assert lock["info"]["version"] == build_lite.PYODIDE_VERSION
     packages = lock["packages"]
-    assert {"lectures-lib", "numpy", "scipy", "matplotlib", "sympy", "ipywidgets", "scikit-learn"} <= set(packages)
+    assert {"lectures-lib", "numpy", "scipy", "matplotlib", "sympy", "ipywidgets", "threadpoolctl"} <= set(packages)
     for name, entry in packages.items():
         data = (pyodide / entry["file_name"]).read_bytes()
         assert hashlib.sha256(data).hexdigest() == entry["sha256"], f"{name}: file and lock disagree"
@@ -113,6 +114,7 @@ def _check_run(run, name: str) -> None:
     record_timing(f"lite_run_s.{name}", {"open": run.phases.get("open"), "run_all": round(run.seconds, 1)})
     assert_ran_clean(run, name, "JupyterLite")
     assert not run.math_errors, "\n".join(run.math_errors)
+    assert not red_boxes(run.page), f"{name} shows stderr (red) boxes: {red_boxes(run.page)}"
 
 
 def _check_demos(page, name: str) -> None:
