@@ -12,7 +12,6 @@ import math
 from collections.abc import Callable
 
 import numpy as np
-from scipy.special import gammaln
 
 from . import _validate as check
 from .fast_gumbel import exp_normalise, perturb_exponential
@@ -172,6 +171,8 @@ def concrete_log_prob(x, logits, temperature) -> np.ndarray:
     _raise_if_dead_row(top)
     lse = top + np.log(np.exp(s - top).sum(axis=-1, keepdims=True))  # (..., 1)
     # log p = log (K-1)! + (K-1) log tau + sum_k (s_k - LSE(s)) - sum_k log x_k
+    from scipy.special import gammaln  # here, not at the top: `import lectures_lib` needs no SciPy (1 s in the browser)
+
     K = x.shape[-1]
     return gammaln(K) + (K - 1) * np.log(tau) + (s - lse).sum(axis=-1) - log_x.sum(axis=-1)
 

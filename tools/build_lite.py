@@ -239,6 +239,7 @@ def lite_config() -> dict:
         # never fall back to PyPI: every wheel is in static/pyodide or the kernel's own pypi/ folder
         "disablePyPIFallback": True,
         "pyodideUrl": "./static/pyodide/pyodide.js",
+        **startup.kernel_options(),  # the kernel's own packages preloaded in one batch (tools/lite/startup.py)
     }
     return {
         "jupyter-lite-schema-version": 0,

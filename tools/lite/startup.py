@@ -9,6 +9,10 @@ build_lite.py so that the two evolve apart:
 * ``content_tag``: every wheel whose bytes we made or changed (lectures_lib, the slimmed sympy, the matplotlib with
   its font cache) gets its sha256 in its file name (a wheel build tag), so that a browser may keep every package
   file for a year (``serve_lite.cache_control``) and still never mixes an old file with a new lock;
+* ``add_kernel_packages`` and ``kernel_options``: the Pyodide kernel installs its own packages one after the other
+  at every start (micropip, then piplite, then ssl, sqlite3, ipykernel, comm, pyodide_kernel, ipython, each an
+  await), about 4 s of an 8-second start after Pyodide itself; listed in ``loadPyodideOptions.packages`` they load
+  in one batch while Pyodide starts (the kernel skips what is already there);
 * ``write_headers``: the same caching rules as a ``_headers`` file, which static hosts such as Netlify and
   Cloudflare Pages apply (GitHub Pages ignores it and revalidates, which is correct too, only slower).
 """
@@ -128,6 +132,7 @@ def finish_packages(dest: Path, lock: dict, ours: set[str], cache: Path) -> list
     """The start-up steps on an assembled package folder whose ``pyodide-lock.json`` holds ``lock``; the lock is
     written again with the new file names and hashes.  Returns the names of the packages changed."""
     packages, changed = lock["packages"], set(ours)
+    add_kernel_packages(dest, packages, kernel_pypi_folder())
     if fix_font_cache(dest, packages, cache / "fontcache"):
         changed.add("matplotlib")
     for name in sorted(changed):
@@ -135,6 +140,37 @@ def finish_packages(dest: Path, lock: dict, ours: set[str], cache: Path) -> list
             content_tag(dest, packages[name])
     (dest / "pyodide-lock.json").write_text(json.dumps(lock, indent=1, sort_keys=True))
     return sorted(changed)
+
+
+#: what the kernel (jupyterlite-pyodide-kernel 0.5) installs when it starts, under the names it checks for
+KERNEL_PACKAGES = ["micropip", "piplite", "ssl", "sqlite3", "ipykernel", "comm", "pyodide_kernel", "ipython"]
+#: the kernel's own wheels (not in Pyodide's lock), from the kernel extension's pypi/ folder: name -> depends
+KERNEL_WHEELS = {"piplite": ["micropip"], "ipykernel": [],
+                 "pyodide-kernel": ["ipykernel", "comm", "ipython", "ssl", "sqlite3", "piplite"]}
+
+
+def kernel_pypi_folder() -> Path:
+    """The kernel extension's pypi/ folder in the JupyterLite build environment (.venv-lite)."""
+    import sys
+
+    return Path(sys.prefix) / "share" / "jupyter" / "labextensions" / "@jupyterlite" / "pyodide-kernel-extension" / \
+        "static" / "pypi"
+
+
+def add_kernel_packages(dest: Path, packages: dict, pypi: Path) -> None:
+    """Put the kernel's own wheels into the package folder and the lock, so that Pyodide can preload them."""
+    for name, depends in KERNEL_WHEELS.items():
+        (wheel,) = pypi.glob(f"{name.replace('-', '_')}-*.whl")
+        shutil.copy2(wheel, dest / wheel.name)
+        packages[name] = {"name": name, "version": wheel.name.split("-")[1], "file_name": wheel.name,
+                          "install_dir": "site", "sha256": sha256(wheel.read_bytes()), "package_type": "package",
+                          "imports": [name.replace("-", "_")], "depends": depends, "unvendored_tests": False,
+                          "shared_library": False}
+
+
+def kernel_options() -> dict:
+    """``loadPyodideOptions`` for the kernel's settings: its packages, preloaded in one batch."""
+    return {"loadPyodideOptions": {"packages": KERNEL_PACKAGES}}
 
 
 def write_headers(site: Path, rules) -> Path:
