@@ -277,9 +277,9 @@ def gumbel_max_sample(logits, rng: np.random.Generator, size=()) -> np.ndarray:
 
     The comparison is computed in an equivalent, cheaper form, from the same uniforms: with
     ``E_i = -log U_i``, ``argmax_i (l_i + G_i) = argmin_i E_i exp(m - l_i)``, ``m = max_i l_i`` (the
-    "exponential race"), screened in float32 so that only about one category per draw needs a
-    float64 logarithm (:mod:`lectures_lib.fast_gumbel` says why and how; ``tests/test_fast_gumbel.py``
-    checks that the index is the same draw for draw).  It costs about twice drawing the uniforms
+    "exponential race"), screened in float32 so that most draws need no logarithm at all
+    (:mod:`lectures_lib.fast_gumbel` says why and how; ``tests/test_fast_gumbel.py``
+    checks that the index is the same draw for draw).  It costs 2-2.5 times drawing the uniforms
     alone, on CPUs with or without AVX-512 (``bench/samplers.py``).  ``U_i = 0`` and ``-inf`` logits
     give an infinite race time: such a category is never drawn, so no clamp is needed.
 
