@@ -45,7 +45,6 @@ SCREEN_MIN_K = 24
 #: AVX2 and AVX-512), and rounding its argument x to float32 adds |x| 6e-8 (tests/test_fast_gumbel.py checks both)
 EXP32_RTOL = 5e-7
 _FLT_MIN = np.float32(np.finfo(np.float32).tiny)
-_E_MIN = np.finfo(np.float64).tiny  # E = 0 (probability 2^-53 per draw) would give G = +inf: clamped here
 
 
 def race_scores(logits, top, u) -> np.ndarray:
@@ -102,11 +101,19 @@ def perturb_exponential(logits, e) -> np.ndarray:
 
     ``E`` has the law of ``-log U``, so ``G`` is Gumbel(0, 1) as on the slides, for one logarithm instead of two.
     """
-    if e.min() == 0.0:  # the ziggurat returns 0 with probability 2^-53: G would be +inf
-        np.maximum(e, _E_MIN, out=e)
-    np.log(e, out=e)  # log E = -G
-    np.subtract(logits, e, out=e)  # z = l + G   (-inf logits stay -inf)
-    return e.max(axis=-1, keepdims=True)
+    with np.errstate(divide="ignore", invalid="ignore"):  # E = 0: see below
+        np.log(e, out=e)  # log E = -G
+        np.subtract(logits, e, out=e)  # z = l + G   (-inf logits stay -inf)
+    top = e.max(axis=-1, keepdims=True)
+    bad = np.isnan(top[..., 0]) | np.isposinf(top[..., 0])  # a draw E = 0 (the ziggurat's 2^-53 chance)
+    if bad.any():  # that category's G is +inf: it takes all the weight; a -inf logit (nan here) still gets none
+        rows = e[bad]
+        rows[np.isnan(rows)] = -np.inf
+        wins = (rows == np.inf).any(axis=-1, keepdims=True)
+        rows = np.where(wins, np.where(rows == np.inf, 0.0, -np.inf), rows)
+        e[bad] = rows
+        top[bad] = rows.max(axis=-1, keepdims=True)  # 0 where an E = 0 won; -inf for a row of -inf logits
+    return top
 
 
 def exp_normalise(z, top, tau: float, work: dict) -> None:
@@ -123,7 +130,8 @@ def exp_normalise(z, top, tau: float, work: dict) -> None:
         np.subtract(z, top, out=x, casting="same_kind")  # z - max <= 0
         np.multiply(x, np.float32(inv_tau), out=x)
     np.exp(x, out=x)  # float32 exp: vectorised on every CPU (see the module's docstring)
-    small = np.flatnonzero(x < _FLT_MIN)  # weights float32 rounds towards 0: computed in float64 instead
+    # weights float32 rounds towards 0 are computed in float64 instead (one pass finds out whether there are any)
+    small = np.flatnonzero(x < _FLT_MIN) if x.min() < _FLT_MIN else np.empty(0, dtype=np.intp)
     if small.size * 8 > x.size:  # mostly tiny weights (tau << 1): float64 for the whole block is cheaper
         np.subtract(z, top, out=z)
         np.multiply(z, inv_tau, out=z)

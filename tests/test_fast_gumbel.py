@@ -118,7 +118,7 @@ def test_gumbel_softmax_without_float32_underflow():
         assert np.all(np.abs(y[ok] - ref[ok]) <= bound * ref[ok])
 
 
-def test_exponential_draw_of_zero_is_clamped():
+def test_an_exponential_draw_of_zero_takes_the_weight_but_never_from_a_minus_inf_logit():
     class ZeroFirst(np.random.Generator):  # the ziggurat's 2^-53 event: E = 0 exactly
         def standard_exponential(self, size=None, dtype=np.float64, method="zig", out=None):
             out = super().standard_exponential(size, dtype, method, out)
@@ -127,6 +127,13 @@ def test_exponential_draw_of_zero_is_clamped():
 
     y = gumbel_softmax_sample([0.0, -np.inf, 1.0], 0.5, ZeroFirst(np.random.PCG64(0)), size=9)
     assert np.isfinite(y).all() and np.allclose(y.sum(-1), 1) and np.all(y[:, 1] == 0)
+    e = ZeroFirst(np.random.PCG64(0)).standard_exponential((9, 3))
+    for row, weights in zip(e, y, strict=True):  # G = -log 0 = +inf wins outright where the logit is finite
+        finite_zero = (row == 0) & (np.arange(3) != 1)
+        if finite_zero.any():
+            np.testing.assert_allclose(weights, finite_zero / finite_zero.sum())
+    with pytest.raises(ValueError, match="all -inf"):  # a dead row is still refused, whatever the draws
+        gumbel_softmax_sample([-np.inf, -np.inf], 0.5, ZeroFirst(np.random.PCG64(0)))
 
 
 def test_screen_keeps_winners_in_near_ties():
