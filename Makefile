@@ -75,7 +75,7 @@ mutants: $(STAMP)
 $(VOILA_TEMPLATE): $(STAMP) tools/app/lecture/index.html.j2 tools/app/lecture/conf.json
 	@mkdir -p $(dir $@) && cp tools/app/lecture/index.html.j2 tools/app/lecture/conf.json $(dir $@)
 
-# The trained weights notebooks 06, 08 and 09 load (lectures_lib/weights/, about 2 minutes on 2 cores):
+# The trained weights notebooks 06, 08 and 09 load (lectures_lib/weights/, under a minute on 2 idle cores):
 # every recipe of lectures_lib/recipes.py, run once; tests/test_trained.py fails when they are stale.
 .PHONY: weights
 weights: $(STAMP)

@@ -231,14 +231,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--notebooks", nargs="*", help="two-digit prefixes (default: all)")
     parser.add_argument("--steps", type=int, default=12, help="slider moves per demo (0: no slider figures)")
     parser.add_argument("--no-server", action="store_true", help="skip the server kernel's figures")
+    parser.add_argument("--site", type=Path, default=SITE, help="the built site to measure (default build/lite)")
     args = parser.parse_args(argv)
-    if not (SITE / "index.html").exists():
+    site = args.site
+    if not (site / "index.html").exists():
         print("build/lite is missing: run make lite first", file=sys.stderr)
         return 2
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    size = sum(p.stat().st_size for p in SITE.rglob("*") if p.is_file()) / 1e6
+    size = sum(p.stat().st_size for p in site.rglob("*") if p.is_file()) / 1e6
     print(f"load average {os.getloadavg()[0]:.2f} (2 cores); site {size:.1f} MB (target <= 79 MB)")
-    server = serve(SITE)
+    server = serve(site)
     names = [n for n in server.names if not args.notebooks or n[:2] in args.notebooks]
     results: dict = {"site_mb": round(size, 1), "load_average": [os.getloadavg()[0]], "notebooks": {}}
     with headless_chromium(missing=lambda message: sys.exit(message)) as browser, \

@@ -43,6 +43,31 @@ def vae_ablations(progress: bool = False) -> dict:
     return runs
 
 
+def vae_latent8(progress: bool = False) -> dict:
+    """Notebook 06, exercise 1: the same VAE with an 8-dimensional code."""
+    x_train, _, _, _ = digits()
+    rng = np.random.default_rng(1)
+    model = VAE(rng, n_latent=8, n_hidden=512)
+    history = train_vae(model, x_train, rng, epochs=100, batch_size=64, lr=2e-3, progress=progress)
+    return {"vae": model, "history": history}
+
+
+#: notebook 06, exercise 2: the KL weights of the beta-VAEs
+BETAS = (0.25, 4.0)
+
+
+def beta_vaes(progress: bool = False) -> dict:
+    """Notebook 06, exercise 2: the VAE trained with each KL weight of :data:`BETAS`, 50 epochs each."""
+    x_train, _, _, _ = digits()
+    runs = {}
+    for i, beta in enumerate(BETAS):
+        rng = np.random.default_rng(1)
+        runs[f"vae_{i}"] = VAE(rng, n_hidden=512)
+        runs[f"history_{i}"] = train_vae(runs[f"vae_{i}"], x_train, rng, epochs=50, batch_size=64, lr=2e-3,
+                                         kl_weight=beta, progress=progress)
+    return runs
+
+
 def categorical_vae(estimator: str, progress: bool = False) -> dict:
     """Notebook 08, section 3: the categorical VAE (20 variables of 10 categories) trained by ``estimator``."""
     x_train, x_test, _, _ = digits()
@@ -61,6 +86,20 @@ def categorical_vae_gumbel_softmax(progress: bool = False) -> dict:
 def categorical_vae_reinforce(progress: bool = False) -> dict:
     """Notebook 08, section 3: the REINFORCE categorical VAE."""
     return categorical_vae("reinforce", progress)
+
+
+def categorical_vae_equal_compute(progress: bool = False) -> dict:
+    """Notebook 08, exercise 1: REINFORCE with 8 samples for 5 epochs against Gumbel-softmax with 1 for 40 (the same
+    number of decoder evaluations); their training histories (the exercise compares held-out -ELBO and compute)."""
+    x_train, x_test, _, _ = digits()
+    runs = {}
+    for estimator, n_samples, epochs in (("reinforce", 8, 5), ("gumbel_softmax", 1, 40)):
+        rng = np.random.default_rng(3)
+        model = CategoricalVAE(rng, n_latent=20, n_categories=10, n_hidden=256)
+        runs[estimator] = train_categorical_vae(model, x_train, rng, estimator=estimator, epochs=epochs, lr=2e-3,
+                                                n_samples=n_samples, temperature=(1.0, 0.5), x_test=x_test,
+                                                progress=progress)
+    return runs
 
 
 def gan_chain():
@@ -113,5 +152,6 @@ def annealing(progress: bool = False) -> dict:
 
 
 #: name -> recipe; the shipped file of each is lectures_lib/weights/<name>.npz
-RECIPES = {fn.__name__: fn for fn in (vae, vae_ablations, categorical_vae_gumbel_softmax, categorical_vae_reinforce,
-                                      gan_straight_through, gan_reinforce, annealing)}
+RECIPES = {fn.__name__: fn for fn in (vae, vae_ablations, vae_latent8, beta_vaes, categorical_vae_gumbel_softmax,
+                                      categorical_vae_reinforce, categorical_vae_equal_compute, gan_straight_through,
+                                      gan_reinforce, annealing)}

@@ -57,12 +57,20 @@ def _tv(result):
 #: between seeds 1-5 and between an AVX-512 and an AVX2 build of NumPy and OpenBLAS (float32 training is chaotic:
 #: other roundings end in other weights of the same quality): VAE 147-155 nats, its ablations 157-165 (no KL) and
 #: 536-539 (no reconstruction); categorical VAE 116.1-116.5 (Gumbel-softmax), 124.8-125.6 (REINFORCE); GAN TV
-#: 0.093-0.102 (straight-through), 0.056-0.066 (REINFORCE); annealing runs 171-178, 159-167, 161-168.
+#: 0.093-0.102 (straight-through), 0.056-0.066 (REINFORCE); annealing runs 171-178, 159-167, 161-168; exercises:
+#: the 8-D VAE 95.4-97.0, the beta-VAEs 154.8-161.1 and 154.9-160.1, equal compute 192.6-206.0 (REINFORCE, 5 epochs)
+#: and 121.0-121.6 (Gumbel-softmax).
 QUALITY = {
     "vae": {"held-out −ELBO [nats]": (_vae_quality, 10.0)},
     "vae_ablations": {"held-out −ELBO without KL [nats]": (lambda r: _vae_quality(r, "no_kl"), 10.0),
                       "held-out −ELBO without reconstruction [nats]":
                           (lambda r: _vae_quality(r, "no_reconstruction"), 10.0)},
+    "vae_latent8": {"held-out −ELBO, 8-D code [nats]": (_vae_quality, 6.0)},
+    "beta_vaes": {f"held-out −ELBO, KL weight {beta} [nats]": ((lambda r, i=i: _vae_quality(r, f"vae_{i}")), 10.0)
+                  for i, beta in enumerate(recipes.BETAS)},
+    "categorical_vae_equal_compute": {
+        "held-out −ELBO after training, REINFORCE [nats]": (lambda r: r["reinforce"].test_neg_elbo[-1], 20.0),
+        "held-out −ELBO after training, Gumbel-softmax [nats]": (lambda r: r["gumbel_softmax"].test_neg_elbo[-1], 2.0)},
     "categorical_vae_gumbel_softmax": {"held-out −ELBO [nats]": (lambda r: _cat_quality(r["model"]), 1.5)},
     "categorical_vae_reinforce": {"held-out −ELBO [nats]": (lambda r: _cat_quality(r["model"]), 2.0)},
     "gan_straight_through": {"TV to the data": (_tv, 0.03)},
