@@ -100,6 +100,12 @@ mutants: $(STAMP)
 $(VOILA_TEMPLATE): $(STAMP) tools/app/lecture/index.html.j2 tools/app/lecture/conf.json
 	@mkdir -p $(dir $@) && cp tools/app/lecture/index.html.j2 tools/app/lecture/conf.json $(dir $@)
 
+# The trained weights notebooks 06, 08 and 09 load (lectures_lib/weights/, under a minute on 2 idle cores):
+# every recipe of lectures_lib/recipes.py, run once; tests/test_trained.py fails when they are stale.
+.PHONY: weights
+weights: $(STAMP)
+	$(BIN)/python -m tools.train_weights
+
 bench: $(STAMP)
 	$(BIN)/python bench/samplers.py
 	$(BIN)/python bench/sliders.py

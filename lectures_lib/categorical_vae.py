@@ -20,6 +20,7 @@ from .concrete import gumbel_softmax_backward
 from .estimators import score_function_grad
 from .gumbel import one_hot, sample_gumbel
 from .nn import Adam, mlp, sigmoid, softplus
+from .progress import progress_bar
 from .vae import Terms, check_images, log_binomial_coefficients
 
 ESTIMATORS = ("gumbel_softmax", "reinforce")
@@ -331,9 +332,7 @@ def train_categorical_vae(model: CategoricalVAE, x_train, rng: np.random.Generat
     >>> len(h.kl), h.decoder_evaluations
     (2, 160)
     """
-    from threadpoolctl import threadpool_limits  # installed with scikit-learn
-    from tqdm.auto import tqdm
-
+    from threadpoolctl import threadpool_limits
     model = _check_model(model)
     if estimator not in ESTIMATORS:
         raise ValueError(f"estimator must be one of {ESTIMATORS}, got {estimator!r}")
@@ -358,7 +357,7 @@ def train_categorical_vae(model: CategoricalVAE, x_train, rng: np.random.Generat
     # One BLAS thread: these small matmuls take microseconds, and a second thread spin-waiting for a
     # busy core made epochs several times slower on a shared 2-core machine (see vae.train_vae).
     with threadpool_limits(1, user_api="blas"):
-        for _ in tqdm(range(epochs), desc=estimator, disable=not progress, leave=False):
+        for _ in progress_bar(range(epochs), desc=estimator, enabled=progress):
             order, rec_sum, kl_sum = rng.permutation(len(x)), 0.0, 0.0
             for start in range(0, len(x), batch_size):
                 idx = order[start:start + batch_size]

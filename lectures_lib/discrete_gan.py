@@ -24,6 +24,7 @@ from .estimators import score_function_grad
 from .gumbel import one_hot, sample_gumbel, softmax
 from .motivation import all_sequences, discriminator_loss, generator_loss, generator_loss_grad
 from .nn import Adam, Sequential, mlp, sigmoid
+from .progress import progress_bar
 
 MODES = ("straight_through", "soft", "hard")
 ESTIMATORS = ("straight_through", "reinforce")
@@ -324,8 +325,6 @@ def train_discrete_gan(generator: SequenceGenerator, discriminator: Sequential, 
     >>> h.eval_steps, len(h.d_loss)
     ([0, 2, 4], 4)
     """
-    from tqdm.auto import tqdm
-
     if not isinstance(generator, SequenceGenerator):
         raise ValueError(f"generator must be a SequenceGenerator, got {type(generator).__name__}")
     n_in = generator.T * generator.L
@@ -355,7 +354,7 @@ def train_discrete_gan(generator: SequenceGenerator, discriminator: Sequential, 
         history.tv.append(total_variation(history.probabilities[-1], p_target))
 
     evaluate(0)
-    for step in tqdm(range(1, steps + 1), desc=estimator, disable=not progress, leave=False):
+    for step in progress_bar(range(1, steps + 1), desc=estimator, enabled=progress):
         real = one_hot(target.sample(rng, B), generator.L).reshape(B, -1)  # (B, T L)
         fake = generator.forward(generator.draw_noise(rng, B), tau, mode).reshape(B, -1)
         # discriminator: d/ds of -log sigmoid(s) is -sigmoid(-s) (real); of -log(1 - sigmoid(s)) is sigmoid(s) (fake)

@@ -17,13 +17,15 @@ import math
 import numpy as np
 
 from . import _validate as check
+from .fast_gumbel import race_argmin, race_rates
 
 # Smallest and largest uniforms we let into -log(-log(u)).  rng.random() returns values in
 # [0, 1 - 2**-53]; u == 0 would give G = -inf (and a divide-by-zero warning).  Raising u to the
 # smallest normal double keeps G >= -log(-log(2.2e-308)) = -6.56, while the top end gives
 # G <= -log(2**-53) = 36.7, so every sample is finite.  The probability mass moved is 2**-53.
 _U_MIN = np.finfo(np.float64).tiny
-#: numbers per block of gumbel_max_sample's noise buffer (131072 float64 = 1 MiB, cache-sized)
+#: numbers per block of the samplers' noise buffers (131072 float64 = 1 MiB, with their float32 screens): fewer
+#: blocks save Python's per-call overhead, which outweighed the L2 misses on 2-core AMD EPYC (bench/samplers.py)
 _BLOCK = 131_072
 
 
@@ -273,18 +275,13 @@ def gumbel_max_sample(logits, rng: np.random.Generator, size=()) -> np.ndarray:
     category and per draw (the slides write a single shared ``G``; that would always return
     ``argmax(logits)``, see ERRATA.md).  ``P(k) = exp(l_k) / sum_i exp(l_i)``.
 
-    The comparison is computed in an equivalent, cheaper form.  With ``U_i ~ U(0, 1)``,
-    ``G_i = -log(-log U_i)``, and ``l_i + G_i = -log(-log(U_i) * exp(-l_i))``; ``-log(-t)`` is
-    increasing in ``t < 0``, so
-
-        argmax_i (l_i + G_i) = argmax_i  log(U_i) * exp(m - l_i),   m = max_i l_i,
-
-    the same index from the same uniforms, with one logarithm per number instead of two (the
-    ``exp`` is per logit, shared by all draws; for a single draw per row the two logarithms of
-    ``l_i + G_i`` are cheaper than that ``exp``, and are used).  ``U_i = 0`` gives ``-inf`` (that is ``G_i = -inf``:
-    never drawn) and so does a ``-inf`` logit (``exp(+inf) = inf``), so no clamp is needed.  The
-    work is done in place, in a cache-sized buffer, one block of rows at a time; it costs about
-    2-3x drawing the uniforms alone (``bench/samplers.py``).
+    The comparison is computed in an equivalent, cheaper form, from the same uniforms: with
+    ``E_i = -log U_i``, ``argmax_i (l_i + G_i) = argmin_i E_i exp(m - l_i)``, ``m = max_i l_i`` (the
+    "exponential race"), screened in float32 so that most draws need no logarithm at all
+    (:mod:`lectures_lib.fast_gumbel` says why and how; ``tests/test_fast_gumbel.py``
+    checks that the index is the same draw for draw).  It costs 2-2.5 times drawing the uniforms
+    alone, on CPUs with or without AVX-512 (``bench/samplers.py``).  ``U_i = 0`` and ``-inf`` logits
+    give an infinite race time: such a category is never drawn, so no clamp is needed.
 
     Examples
     --------
@@ -299,34 +296,22 @@ def gumbel_max_sample(logits, rng: np.random.Generator, size=()) -> np.ndarray:
     rows = logits.reshape(-1, K)  # (R, K): the distributions
     n_draws, n_rows = math.prod(draws), rows.shape[0]
     out = np.empty((n_draws, n_rows), dtype=np.intp)
-    # Blocks of (draws, rows) with about _BLOCK numbers: 1 MiB of float64 stays in the L2 cache.
+    # Blocks of (draws, rows) with about _BLOCK numbers, so that the work stays in the L2 cache.
     row_step = max(1, min(n_rows, _BLOCK // K))
     draw_step = max(1, _BLOCK // (row_step * K))
     # Preallocated: a fresh 1 MiB array per block would be mmap-ed and page-faulted every time.
-    buf, scale_buf = np.empty((draw_step, row_step, K)), np.empty((row_step, K))
+    buf, work = np.empty((draw_step, row_step, K)), {}
     for r0 in range(0, n_rows, row_step):
         block = rows[r0 : r0 + row_step]  # (r, K)
         top = block.max(axis=-1, keepdims=True)
         # NaN or +inf in a row makes its max NaN or +inf; a row of all -inf logits has no valid
         # category (argmax would silently return 0).
         _check_row_max(top, logits)
-        if n_draws > 1:  # the race form's exp(m - l_i) is shared by all draws of these rows
-            scale = scale_buf[: block.shape[0]]
-            np.subtract(top, block, out=scale)
-            with np.errstate(over="ignore"):  # exp(m - l) = inf for l = -inf or l << m: never drawn
-                np.exp(scale, out=scale)  # exp(m - l_i), (r, K)
+        inv_rate = race_rates(block, top, work)  # exp(m - l_i), shared by all draws of these rows
         for d0 in range(0, n_draws, draw_step):
             b = buf[: min(draw_step, n_draws - d0), : block.shape[0]]  # (d, r, K)
             rng.random(out=b)
-            with np.errstate(divide="ignore"):  # log(0) = -inf: G = -inf, never drawn
-                np.log(b, out=b)
-                if n_draws > 1:
-                    np.multiply(b, scale, out=b)  # log(U_i) exp(m - l_i) = -exp(-(l_i + G_i - m))
-                else:  # one draw: a second log is cheaper than the exp
-                    np.negative(b, out=b)
-                    np.log(b, out=b)  # log(-log U_i) = -G_i
-                    np.subtract(block, b, out=b)  # l_i + G_i
-            out[d0 : d0 + b.shape[0], r0 : r0 + b.shape[1]] = b.argmax(axis=-1)
+            race_argmin(block, top, inv_rate, b, out[d0 : d0 + b.shape[0], r0 : r0 + b.shape[1]], work)
     return out.reshape(draws + logits.shape[:-1])
 
 

@@ -9,6 +9,7 @@ Encoder ``x -> (mu, log sigma^2)``, re-parameterised sample ``z = mu + sigma * e
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 from scipy.special import gammaln
@@ -16,10 +17,36 @@ from scipy.special import gammaln
 from . import _validate as check
 from .kl import _kl
 from .nn import Adam, mlp, sigmoid, softplus
+from .progress import progress_bar
+
+
+def load_digits() -> tuple[np.ndarray, np.ndarray]:
+    """The 1797 handwritten digits of scikit-learn's ``load_digits``, from the copy shipped with the library.
+
+    Introduced in notebooks/06_vae.ipynb.  ``lectures_lib/data/digits.npz`` holds the same numbers (the UCI
+    "Optical Recognition of Handwritten Digits" set, E. Alpaydin and C. Kaynak 1998, CC BY 4.0) as uint8, 45 kB;
+    shipping them spares the in-browser lecture scikit-learn's 6 MB download (``tests/test_vae.py`` checks the copy
+    against scikit-learn's).
+
+    Returns
+    -------
+    images : ndarray of float64, shape (1797, 64)
+        Each pixel counts the "on" pixels of a 4x4 block of a 32x32 scan: an integer 0..16.
+    target : ndarray of intp, shape (1797,)
+        The digit, 0-9.
+
+    Examples
+    --------
+    >>> images, target = load_digits()
+    >>> images.shape, int(images.max()), target[:5].tolist()
+    ((1797, 64), 16, [0, 1, 2, 3, 4])
+    """
+    with np.load(Path(__file__).resolve().parent / "data" / "digits.npz", allow_pickle=False) as data:
+        return data["images"].astype(np.float64), data["target"].astype(np.intp)
 
 
 def load_digits_split(rng: np.random.Generator, test_fraction: float = 0.2):
-    """The 1797 scikit-learn digits, pixels scaled to [0, 1], split into train and test at random.
+    """The 1797 digits of :func:`load_digits`, pixels scaled to [0, 1], split into train and test at random.
 
     Introduced in notebooks/06_vae.ipynb (slide "real example on variational auto-encoder").
 
@@ -43,15 +70,13 @@ def load_digits_split(rng: np.random.Generator, test_fraction: float = 0.2):
     >>> x_tr.shape, x_te.shape, float(x_tr.max())
     ((1438, 64), (359, 64), 1.0)
     """
-    from sklearn.datasets import load_digits  # bundled with scikit-learn: no download
-
     rng = check.generator(rng)
     if not 0 < test_fraction < 1:
         raise ValueError(f"test_fraction must lie in (0, 1), got {test_fraction!r}")
-    data = load_digits()
-    order = rng.permutation(len(data.target))
+    images, target = load_digits()
+    order = rng.permutation(len(target))
     n_test = round(test_fraction * len(order))
-    x, y = data.data[order] / 16.0, data.target[order].astype(np.intp)
+    x, y = images[order] / 16.0, target[order]
     return x[n_test:], x[:n_test], y[n_test:], y[:n_test]
 
 
@@ -277,9 +302,7 @@ def train_vae(vae: VAE, x_train, rng: np.random.Generator, *, epochs: int = 50, 
     >>> len(h.kl)
     2
     """
-    from threadpoolctl import threadpool_limits  # installed with scikit-learn
-    from tqdm.auto import tqdm
-
+    from threadpoolctl import threadpool_limits
     if not isinstance(vae, VAE):
         raise ValueError(f"vae must be a VAE, got {type(vae).__name__}")
     x = check_images(x_train, vae.n_pixels)
@@ -292,7 +315,7 @@ def train_vae(vae: VAE, x_train, rng: np.random.Generator, *, epochs: int = 50, 
     opt = Adam(vae.params, lr=lr)
     xs, log_binom = x.astype(vae.dtype), log_binomial_coefficients(x, vae.n_trials)
     history = History()
-    bar = tqdm(range(epochs), desc="training", disable=not progress, leave=False)
+    bar = progress_bar(range(epochs), desc="training", enabled=progress)
     # One BLAS thread: these (64 x 512) matmuls take microseconds, and a second OpenBLAS thread
     # spin-waiting for a busy core made epochs 5-20x slower on a shared 2-core machine.
     with threadpool_limits(1, user_api="blas"):

@@ -52,13 +52,6 @@ def test_fixed_noise_same_frame_for_same_values(demo):
     assert demo.image.value == first  # the noise is not redrawn: frames are reproducible
 
 
-def test_redraw_is_fast(demo):
-    times = []
-    for v in np.linspace(-3, 3, 21).round(1):
-        demo.sliders["mu_1"].value = float(v)
-        times.append(demo.last_draw_ms)
-    assert np.median(times) <= 50
-
 
 @pytest.mark.parametrize("kwargs, match", [
     ({"rng": 0}, "rng"),

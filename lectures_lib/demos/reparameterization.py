@@ -70,15 +70,20 @@ def make_gradient_variance_demo(rng: np.random.Generator, *, theta: float = 1.0,
         score, path = toy_grads_from_noise(theta, a, b, noise[:, :n])  # (repeats, n) each
         return score.mean(axis=1), path.mean(axis=1), toy_grad_moments(theta, a, b)
 
-    def setup(ax, theta, a, b, n):
-        score_means, path_means, exact = means(theta, a, b, n)
-        # limits fixed for the whole θ sweep (they depend on a, b, N only): the true gradient
-        # 2a(aθ + b) for θ in [-2, 2], plus 3 std of the score function at θ* where it is smallest
+    def limits(theta, a, b, n):
+        # x: the true gradient 2a(aθ + b) for θ in [-2, 2], plus 3 std of the score function at θ* where it is
+        # smallest, as a symmetric range; y: 1.3 x the pathwise peak.  Both on coarse ladders, so that a, b and N
+        # change the axes (a full frame) only now and then, and θ never does.
         ends = 2 * a * (a * np.array([-2.0, 2.0]) + b)
         margin = 3 * np.sqrt(15 * a**2 / n)
-        plot_gradient_sampling(score_means, path_means, float(exact.true_grad),
-                               lim=(ends.min() - margin, ends.max() + margin), ax=ax)
-        ax.set_ylim(0, 1.3 / (np.sqrt(2 * np.pi) * 2 * a / np.sqrt(n)))  # 1.3 x the pathwise peak
+        return (_ylim_step(float(np.abs(ends).max() + margin)),
+                _ylim_step(1.3 / (np.sqrt(2 * np.pi) * 2 * a / np.sqrt(n))))
+
+    def setup(ax, theta, a, b, n):
+        score_means, path_means, exact = means(theta, a, b, n)
+        x_top, y_top = limits(theta, a, b, n)
+        plot_gradient_sampling(score_means, path_means, float(exact.true_grad), lim=(-x_top, x_top), ax=ax)
+        ax.set_ylim(0, y_top)
         _few_tick_labels(ax)
         ax.set_title(" ")
         return [*ax.patches[:2], ax.lines[-1], ax.title]  # two histograms, the true-gradient line, title
@@ -103,8 +108,8 @@ def make_gradient_variance_demo(rng: np.random.Generator, *, theta: float = 1.0,
 
     controls = {"theta": slider(theta, -2.0, 2.0, 0.1, "θ"), "a": slider(a, 0.25, 2.0, 0.25, "a"),
                 "b": slider(b, -1.0, 1.0, 0.25, "b"), "n": slider(n, 1, n_max, 1, "N samples", integer=True)}
-    # θ (Play) moves only the histograms, the line and the title; a, b and N change the axis limits
-    return StillDemo(setup, update, controls, rebuild_on=("a", "b", "n"), play="theta", figsize=(8.0, 3.6))
+    # θ (Play) moves only the histograms, the line and the title; a, b and N change the axis limits in coarse steps
+    return StillDemo(setup, update, controls, rebuild_key=limits, play="theta", figsize=(8.0, 3.6))
 
 
 def _few_tick_labels(ax: Axes) -> None:
@@ -113,12 +118,10 @@ def _few_tick_labels(ax: Axes) -> None:
     ax.yaxis.set_major_locator(MaxNLocator(5))
 
 
-def _few_ticks(demo: Demo) -> None:
-    """:func:`_few_tick_labels` on every axis of a plain :class:`Demo`, then its first frame again."""
-    for ax in demo.axes:
-        _few_tick_labels(ax)
-    demo.figure.set_layout_engine("constrained")  # lay out again for the new tick labels (first frame only)
-    demo.redraw()
+def _ylim_step(top: float) -> float:
+    """``top`` rounded up to the ladder 1.5^k: a y-limit that follows a slider in coarse steps, so that most frames
+    keep their axes (and only the moving artists are drawn again, see ``widgets.StillDemo``)."""
+    return float(1.5 ** np.ceil(np.log(top) / np.log(1.5)))
 
 
 def make_lognormal_demo(rng: np.random.Generator, *, loc: float = 0.0, scale: float = 0.5,
@@ -133,24 +136,39 @@ def make_lognormal_demo(rng: np.random.Generator, *, loc: float = 0.0, scale: fl
         check.in_range(name, value, lo, hi)
     noise = rng.standard_normal(n)
     grid = np.linspace(1e-3, 6.0, 300)
+    edges = np.linspace(grid[0], grid[-1], 61)  # plot_density_vs_samples' default 60 bins
 
-    def draw(ax, loc, scale):
+    def curves(loc, scale):
         y = np.exp(loc + scale * noise)
         f_x = _normal_pdf(np.log(grid), loc, scale)
         # f_Y(y) = f_X(log y) |d log y / dy| = f_X(log y) / y
-        plot_density_vs_samples(y, grid, f_x / grid, ax=ax, label=r"$f_X(\log y)\,|dx/dy|$", xlabel="y")
+        return y, f_x / grid, f_x
+
+    def top(loc, scale):  # 1.2 x the exact density's peak, on a coarse ladder (computed, never autoscaled)
+        return _ylim_step(1.2 * float(np.max(curves(loc, scale)[1])))
+
+    def setup(ax, loc, scale):
+        y, f_y, f_x = curves(loc, scale)
+        plot_density_vs_samples(y, grid, f_y, ax=ax, label=r"$f_X(\log y)\,|dx/dy|$", xlabel="y")
         ax.plot(grid, f_x, color=NEUTRAL, ls="--", lw=1.5, label=r"$f_X(\log y)$, no Jacobian")
-        ax.set_ylim(0, 1.2 * float(np.max(f_x / grid)))  # computed from the exact density, not autoscaled
+        ax.set_ylim(0, top(loc, scale))
+        _few_tick_labels(ax)
         ax.legend(loc="upper right")
         ax.set_title(r"$Y = e^X$, $X\sim\mathcal{N}(\mu,\sigma^2)$: the Jacobian $1/y$ is needed")
+        return [ax.patches[0], *ax.lines[:2]]  # the histogram, f_Y, f_X
+
+    def update(moving, loc, scale):
+        hist, line_y, line_x = moving
+        y, f_y, f_x = curves(loc, scale)
+        hist.set_data(np.histogram(y, edges)[0] / (n * (edges[1] - edges[0])))
+        line_y.set_ydata(f_y)
+        line_x.set_ydata(f_x)
         inside = float(np.mean(y <= grid[-1]))
         return (f"μ = {loc:.2f}, σ = {scale:.2f}: median of y {np.median(y):.3f} "
                 f"(exact e^μ = {np.exp(loc):.3f}); {inside:.1%} of samples inside the plot.")
 
     controls = {"loc": slider(loc, -0.5, 1.0, 0.05, "μ"), "scale": slider(scale, 0.2, 1.0, 0.05, "σ")}
-    demo = Demo(draw, controls, play="scale")
-    _few_ticks(demo)
-    return demo
+    return StillDemo(setup, update, controls, rebuild_key=top, play="scale")
 
 
 def make_gaussian_reparam_demo(rng: np.random.Generator, *, loc: float = 0.0, scale: float = 2.0,
@@ -166,25 +184,34 @@ def make_gaussian_reparam_demo(rng: np.random.Generator, *, loc: float = 0.0, sc
     noise = rng.standard_normal(n)
     grid = np.linspace(-10.0, 10.0, 400)
     edges = np.linspace(-10.0, 10.0, 81)
+    width = edges[1] - edges[0]
 
-    def draw(ax, loc, scale):
+    def top(loc, scale):  # 1.25 x the taller of the two exact peaks (the slide's z is narrower when σ < 1)
+        return _ylim_step(1.25 / (np.sqrt(2 * np.pi) * min(scale, scale**2)))
+
+    def setup(ax, loc, scale):
         right, slide = loc + scale * noise, loc + scale**2 * noise
         plot_density_vs_samples(right, grid, _normal_pdf(grid, loc, scale), bins=80, ax=ax,
                                 label=r"$\mathcal{N}(\mu,\sigma^2)$", xlabel="z")
-        counts, _ = np.histogram(slide, edges)
-        ax.stairs(counts / (n * (edges[1] - edges[0])), edges, color=ACCENT, lw=1.5,
+        ax.stairs(np.histogram(slide, edges)[0] / (n * width), edges, color=ACCENT, lw=1.5,
                   label=r"slide: $\mu+\sigma^2 x$")
-        # 1.25 x the taller of the two exact peaks (the slide's z is narrower when σ < 1)
-        ax.set_ylim(0, 1.25 / (np.sqrt(2 * np.pi) * min(scale, scale**2)))
+        ax.set_ylim(0, top(loc, scale))
+        _few_tick_labels(ax)
         ax.legend(loc="upper right")
         ax.set_title(r"$z=\mu+\sigma x$ has variance $\sigma^2$; $\mu+\sigma^2x$ has $\sigma^4$")
+        return [ax.patches[0], ax.lines[0], ax.patches[1]]  # samples of μ + σx, the exact density, the slide's
+
+    def update(moving, loc, scale):
+        hist, line, slide_hist = moving
+        right, slide = loc + scale * noise, loc + scale**2 * noise
+        hist.set_data(np.histogram(right, edges)[0] / (n * width))
+        line.set_ydata(_normal_pdf(grid, loc, scale))
+        slide_hist.set_data(np.histogram(slide, edges)[0] / (n * width))
         return (f"μ = {loc:.2f}, σ = {scale:.2f}: sample std of μ + σx = {right.std():.3f}, "
                 f"of μ + σ²x = {slide.std():.3f}; target σ = {scale:.3f}.")
 
     controls = {"loc": slider(loc, -2.0, 2.0, 0.1, "μ"), "scale": slider(scale, 0.25, 2.5, 0.05, "σ")}
-    demo = Demo(draw, controls, play="scale")
-    _few_ticks(demo)
-    return demo
+    return StillDemo(setup, update, controls, rebuild_key=top, play="scale")
 
 
 def plot_sgd_race(score_paths, path_paths, theta_star: float, *, ax: Axes | None = None) -> Axes:

@@ -78,10 +78,14 @@ OBSERVE_JS = """(id) => {
   const box = document.querySelector(`[data-demo="${id}"]`);
   const img = box.querySelector('img.widget-image');
   const log = window.__latency = window.__latency || {};
-  log[id] = {down: [], shown: []};
+  log[id] = {down: [], shown: [], moved: []};
   new MutationObserver(() => {
     img.decode().catch(() => null).then(() => requestAnimationFrame(() => log[id].shown.push(performance.now())));
   }).observe(img, {attributes: true, attributeFilter: ['src']});
+  // when the slider's value changed on screen (its readout): the page's own latency starts there
+  const readout = box.querySelector('.widget-slider .widget-readout');
+  if (readout) new MutationObserver(() => log[id].moved.push(performance.now()))
+    .observe(readout, {characterData: true, childList: true, subtree: true});
 }"""
 
 STATE_JS = """(id) => {
@@ -132,3 +136,18 @@ def slider_latencies(page, demo_id: str, steps: int, timeout_ms: int = 30_000) -
         page.wait_for_timeout(60)  # let a late message land before the next step
     log = page.evaluate(f"window.__latency['{demo_id}']")
     return [shown - down for down, shown in zip(log["down"], log["shown"], strict=False)]
+
+
+def slider_latency_parts(page, demo_id: str, steps: int) -> tuple[list[float], list[float]]:
+    """(ms from each mouse drag to the new figure, ms from the slider's value change on screen to it).
+
+    The first includes the browser automation's own round trips; the second is what the page itself takes.
+    """
+    total = slider_latencies(page, demo_id, steps)
+    log = page.evaluate(f"window.__latency['{demo_id}']")
+    own = []
+    for down, shown in zip(log["down"], log["shown"], strict=False):
+        moved = [m for m in log["moved"] if down <= m <= shown]
+        if moved:
+            own.append(shown - moved[0])
+    return total, own

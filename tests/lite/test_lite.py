@@ -19,6 +19,7 @@ import pytest
 from browserlib import assert_ran_clean, record_timing
 from course_site import tagged_test_only
 from litelib import MARK_DEMOS_JS, REPO, SCREENSHOTS, SITE, STATE_JS, slider_latencies
+from test_lite_startup import red_boxes
 
 
 # ------------------------------------------------------------------------------------- the built site
@@ -42,7 +43,7 @@ def test_every_package_in_the_lock_is_shipped_with_its_hash():
     lock = json.loads((pyodide / "pyodide-lock.json").read_text())
     assert lock["info"]["version"] == build_lite.PYODIDE_VERSION
     packages = lock["packages"]
-    assert {"lectures-lib", "numpy", "scipy", "matplotlib", "sympy", "ipywidgets", "scikit-learn"} <= set(packages)
+    assert {"lectures-lib", "numpy", "scipy", "matplotlib", "sympy", "ipywidgets", "threadpoolctl"} <= set(packages)
     for name, entry in packages.items():
         data = (pyodide / entry["file_name"]).read_bytes()
         assert hashlib.sha256(data).hexdigest() == entry["sha256"], f"{name}: file and lock disagree"
@@ -120,6 +121,7 @@ def _check_run(run, name: str) -> None:
     assert run.phases.get("test_only_cells") == len(tagged_test_only(name))
     assert run.state["counted"] == sum(c["cell_type"] == "code" and bool("".join(c["source"]).strip())
                                        for c in source), run.state
+    assert not red_boxes(run.page), f"{name} shows stderr (red) boxes: {red_boxes(run.page)}"
 
 
 def _check_demos(page, name: str) -> None:
