@@ -173,18 +173,24 @@ def visit(browser, server, name: str, steps: int, timeline_label: str) -> dict:
     finally:
         context.close()
     rel = {k: round(v - t["link"], 1) for k, v in t.items()}
-    wheels = timeline.between(t["link"], t["idle"], r"\.whl$")
     first = timeline.between(t["click"], t.get("first_cell", t["done"]), r"\.whl$")
-    runtime = timeline.between(t["link"], t["idle"], r"pyodide\.asm\.wasm$")
-    profile = {**rel,
-               "runtime_fetched": round(runtime[-1][0] - t["link"], 1) if runtime else None,
-               "kernel_wheels": [len(wheels), round(sum(w[2] for w in wheels) / 1e6, 1),
-                                 round(wheels[-1][0] - t["link"], 1) if wheels else None],
+    profile = {**rel, **start_profile(timeline, t),
                "first_cell_wheels": [len(first), round(sum(w[2] for w in first) / 1e6, 1),
                                      round(first[-1][0] - t["link"], 1) if first else None]}
-    return {"idle_cold": rel["idle"], "idle_warm": round(warm["idle"] - warm["link"], 1),
+    warm_profile = {**{k: round(v - warm["link"], 1) for k, v in warm.items()}, **start_profile(timeline, warm)}
+    return {"idle_cold": rel["idle"], "idle_warm": warm_profile["idle"],
             "first_figure": rel.get("figure"), "run_all": round(t["done"] - t["click"], 1),
-            "slider_ms": sliders, "slider_page_ms": sliders_own, "profile": profile, "kernel": timeline_label}
+            "slider_ms": sliders, "slider_page_ms": sliders_own, "profile": profile, "warm_profile": warm_profile,
+            "kernel": timeline_label}
+
+
+def start_profile(timeline: Timeline, t: dict) -> dict:
+    """When the Pyodide runtime and the kernel's own wheels had arrived (network or browser cache), from the link."""
+    wheels = timeline.between(t["link"], t["idle"], r"\.whl$")
+    runtime = timeline.between(t["link"], t["idle"], r"pyodide\.asm\.wasm$")
+    return {"runtime_fetched": round(runtime[-1][0] - t["link"], 1) if runtime else None,
+            "kernel_wheels": [len(wheels), round(sum(w[2] for w in wheels) / 1e6, 1),
+                              round(wheels[-1][0] - t["link"], 1) if wheels else None]}
 
 
 @contextlib.contextmanager
@@ -224,6 +230,10 @@ def show(name: str, lite: dict, lab: dict | None) -> None:
           f"idle {p['idle']} s | Run All at {p['click']} s: {p['first_cell_wheels'][0]} wheels "
           f"({p['first_cell_wheels'][1]} MB) fetched by {p['first_cell_wheels'][2]} s, first cell done "
           f"{p.get('first_cell')} s, first figure {p.get('figure')} s", flush=True)
+    w = lite["warm_profile"]
+    print(f"    browser warm start: notebook shown {w.get('shown')} s, runtime at hand {w['runtime_fetched']} s, "
+          f"{w['kernel_wheels'][0]} kernel wheels at hand by {w['kernel_wheels'][2]} s, idle {w['idle']} s",
+          flush=True)
 
 
 def main(argv: list[str] | None = None) -> int:
