@@ -71,3 +71,40 @@ def test_opaque_values_keep_their_type_name_only():
     value = wire.decode({"$": "opaque", "type": "MyTensor; import os"})
     assert isinstance(value, wire.Opaque) and type(value).__name__ == "MyTensor__import_os"
     assert not isinstance(value, sp.Basic)
+
+
+def _test_module(source: str) -> dict:
+    """Run ``source`` as the judge runs a test module (compiled as ``<test ...>``) and return its namespace."""
+    namespace: dict = {}
+    exec(compile(source, "<test q1>", "exec"), namespace)  # noqa: S102 (our own fixed source: a test's stand-ins)
+    return namespace
+
+
+STAND_INS = '''
+class ZeroUniforms:
+    def random(self, size=None):
+        return 0.0
+    def _secret(self):
+        return "private"
+
+def f(x):
+    return 2 * x
+'''
+
+
+def test_callbacks_reach_only_a_tests_own_functions_and_public_methods():
+    ns = _test_module(STAND_INS)
+    rng, f = ns["ZeroUniforms"](), ns["f"]
+    assert wire.callback_target(f, None)(3) == 6
+    assert wire.callback_target(rng, "random")() == 0.0
+    refused = [(rng, "__getattribute__"), (rng, "__class__"), (rng, "_secret"), (rng, "__init__"), (rng, None),
+               (f, "__globals__"), (f, "__call__"), (rng, "random.__globals__"), (rng, 7), (rng, "missing")]
+    for obj, method in refused:
+        with pytest.raises(wire.WireError):
+            wire.callback_target(obj, method)
+    # functions and classes of the judge, of the library or of Python itself are never callable by the student
+    for obj in (print, np.random.default_rng(0), wire.decode, exec, lambda x: x, sp.Symbol("x")):
+        assert not wire.callable_by_student(obj)
+        with pytest.raises(wire.WireError):
+            wire.callback_target(obj, None)
+    assert wire.callable_by_student(rng) and wire.callable_by_student(f)
