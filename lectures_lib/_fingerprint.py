@@ -52,8 +52,13 @@ def _ours(value) -> bool:
 
 
 def _referenced(tree: ast.AST, namespace: dict):
-    """Module-level values that ``tree`` names: ``f`` and ``module.f`` alike."""
+    """Module-level values that ``tree`` names: ``f`` and ``module.f`` alike.
+
+    Not a module's own attributes such as ``__file__`` (where the checkout is, not what the code computes).
+    """
     for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and node.id.startswith("__") and node.id.endswith("__"):
+            continue
         if isinstance(node, ast.Name) and node.id in namespace:
             yield namespace[node.id]
         elif isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):

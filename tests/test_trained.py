@@ -3,8 +3,10 @@ loaded back exactly, and reproduced by training live within the stated tolerance
 
 import importlib
 import json
+import os
 import re
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -139,6 +141,19 @@ def test_fingerprint_follows_code_through_calls_but_not_docstrings(tmp_path):
     assert _fingerprint_of(tmp_path, MODULE_A.replace("+ 1", "+ 2"), MODULE_B) != base  # the recipe's own code
     assert _fingerprint_of(tmp_path, MODULE_A, MODULE_B.replace("x * RATE", "x / RATE")) != base  # a function it calls
     assert _fingerprint_of(tmp_path, MODULE_A, MODULE_B.replace("RATE = 0.5", "RATE = 0.25")) != base  # a constant
+
+
+def test_fingerprint_is_the_same_wherever_the_checkout_is(tmp_path):
+    """A clone in another folder (CI clones under /check) computes the fingerprints the manifest records."""
+    copy = tmp_path / "elsewhere"
+    shutil.copytree(ROOT / "lectures_lib", copy / "lectures_lib", ignore=shutil.ignore_patterns("__pycache__"))
+    code = ("import json, lectures_lib; from lectures_lib import recipes, trained; print(json.dumps("
+            "[lectures_lib.__file__, {n: trained.code_fingerprint(n) for n in recipes.RECIPES}]))")
+    out = subprocess.run([sys.executable, "-c", code], cwd=copy, capture_output=True, text=True, check=True,
+                         env={**os.environ, "PYTHONPATH": str(copy)})
+    where, there = json.loads(out.stdout)
+    assert Path(where).is_relative_to(copy)
+    assert there == {n: trained.code_fingerprint(n) for n in recipes.RECIPES}
 
 
 # --------------------------------------------------------------------------------------- live training
