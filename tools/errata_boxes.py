@@ -58,6 +58,8 @@ SUMMARIES = {
     "E06.5": "the sum writes $\\Sigma(X)$ where its diagonal entries $\\sigma_k^2$ are meant",
     "E06.6": "the decoder is labelled as the encoder",
     "E06.7": "the prior $N(0, 1)$ should be $N(0, I_d)$, and $k$ names two things",
+    "E06.8": "the regulariser pulls $Q$ towards the prior $\\mathcal N(0, I)$, not towards \"Gaussian\"",
+    "E06.9": "a linear encoder can be exact: a network is needed because the decoder is one",
     "E07.1": "the uniform's law is labelled as the law of $\\mathcal G$",
     "E07.2": "the summation index $k$ clashes with the free index $k$",
     "E07.3": "the Concrete density's constant uses an undefined $n$",

@@ -229,7 +229,7 @@ SLIDES = [
         ("\\uparrow \\Longrightarrow P_{\\phi}(x_i|z) \\uparrow", N(INFORMAL)),
         ("therefore, the optimal solution may be", N(INFORMAL)),
         ("are delta functions lies on a monotonic curve", N(INFORMAL)),
-        ("ensure  $Q_{\\theta}(z|x_i)$  doesn't behalf the above", N(INFORMAL)),
+        ("ensure  $Q_{\\theta}(z|x_i)$  doesn't behalf the above", E("E06.8")),
         ("is just supervised learning", N(INFORMAL)),
     ]),
     ("objective function illustration", [
@@ -265,7 +265,7 @@ SLIDES = [
                                             "model of notebook 06 has a Gaussian posterior")),
         ("we can choose any distribution", V("kl::test_matches_the_sympy_closed_form")),
         ("how do we obtain the parameter value", TEXT),
-        ("of course a linear, or a kernel won't do its trick", N("a modelling opinion")),
+        ("of course a linear, or a kernel won't do its trick", E("E06.9")),
     ]),
     ("apply re-parameterization trick to softmax", [
         ("when we have the following", TEXT),
