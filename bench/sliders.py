@@ -35,12 +35,16 @@ def builders():
 def build(fn):
     """Call a builder with its defaults, passing the arguments some of them require.
 
-    A model argument gets a freshly initialised (untrained) model: decoding costs the same.
+    A model argument gets a freshly initialised (untrained) model: decoding costs the same.  The GAN demo gets the
+    shipped training histories and the target chain, as notebook 08 passes them.
     """
+    from lectures_lib import recipes, trained
     from lectures_lib.vae import VAE
 
     required = {name for name, p in inspect.signature(fn).parameters.items() if p.default is inspect.Parameter.empty}
-    known = {"rng": lambda: np.random.default_rng(0), "vae": lambda: VAE(np.random.default_rng(0))}
+    known = {"rng": lambda: np.random.default_rng(0), "vae": lambda: VAE(np.random.default_rng(0)),
+             "histories": lambda: {e: trained.load(f"gan_{e}")["history"] for e in ("straight_through", "reinforce")},
+             "target": recipes.gan_chain}
     return fn(**{name: known[name]() for name in required if name in known})
 
 
