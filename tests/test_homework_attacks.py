@@ -42,17 +42,26 @@ for z in pathlib.Path({build!r}).rglob("*.zip"):
         f.write(b"tampered")
 '''
 
-# Route 1: a SymPy value whose srepr calls a function class on a string: SymPy sympifies strings (eval).
-SREPR_EVAL = '''
+# A notebook cell that replaces the student driver's encoder: the answers named in ``names`` (set to "TRIGGER")
+# reach the judge as the raw wire value ``value`` (a Python expression of a dict), whatever the driver would send.
+RAW_VALUE = '''
 import __main__
 _encode = __main__.encode
 def _evil(v, depth=0):
     if isinstance(v, str) and v == "TRIGGER":
-        return {{"$": "sympy", "srepr": {srepr!r}}}
+        return {value}
     return _encode(v, depth)
 __main__.encode = _evil
-total_mass = cdf = inverse_cdf = "TRIGGER"
+{names} = "TRIGGER"
 '''
+
+
+def raw_value(value: dict, names: str) -> str:
+    """The cell of ``RAW_VALUE`` sending ``value`` for the answers ``names`` ("a = b" assigns both)."""
+    return RAW_VALUE.format(value=repr(value), names=names)
+
+
+# Route 1: a SymPy value whose srepr calls a function class on a string: SymPy sympifies strings (eval).
 
 # Route 2: a callback naming any attribute of a grader object (__getattribute__ -> __globals__ -> builtins -> exec).
 CALLBACK = '''
@@ -161,7 +170,7 @@ def build_batch(build: Path, subs: Path, work: Path) -> tuple[dict, dict]:
     payload = lambda name: PAYLOAD.format(marker=marker(name), build=str(build))  # noqa: E731
     srepr = "sin(" + repr("__import__('builtins').exec(" + repr(payload("srepr")) + ")") + ")"
     attacks = {
-        "atk-srepr-eval": hh.append(blank, SREPR_EVAL.format(srepr=srepr)),
+        "atk-srepr-eval": hh.append(blank, raw_value({"$": "sympy", "srepr": srepr}, "total_mass = cdf = inverse_cdf")),
         "atk-callback": hh.append(blank, CALLBACK.format(payload=payload("callback"))),
         "atk-given-symbols": hh.append(blank, GIVEN_HW01),
         "atk-deep-line": hh.append(solved, DEEP_LINE),
@@ -394,16 +403,6 @@ def emit(tag, msg):
     original_emit(tag, msg)
 main.load, main.emit = load, emit
 '''
-TRIGGER = '''
-import __main__
-_encode = __main__.encode
-def _evil(v, depth=0):
-    if isinstance(v, str) and v == "TRIGGER":
-        return {{"$": "evil", "code": {code!r}}}
-    return _encode(v, depth)
-__main__.encode = _evil
-total_mass = "TRIGGER"
-'''
 BUG = '''    if kind == "ellipsis":
         return ...
 '''
@@ -435,7 +434,8 @@ def test_a_decoder_bug_changes_only_the_attackers_own_score(monkeypatch, capsys)
         writes = [str(build / "PWNED"), str(subs / "PWNED"), str(work / "PWNED"),
                   str(hh.ROOT / "lectures_lib" / "x.py"), "/tmp/ok-here-it-is-private"]
         payload = JUDGE_PAYLOAD.format(reads=reads, writes=writes)
-        hh.write(subs / "attacker", "hw01_gumbel.ipynb", hh.append(blank, TRIGGER.format(code=payload)))
+        attack = raw_value({"$": "evil", "code": payload}, "total_mass")
+        hh.write(subs / "attacker", "hw01_gumbel.ipynb", hh.append(blank, attack))
         before_build, before_subs = hh.hashes(build), hh.hashes(subs)
         code = cli.main(["grade", str(subs), "--build", str(build), "--out", str(out), "--jobs", "2"])
         print(capsys.readouterr().out[-3000:])

@@ -9,6 +9,7 @@ import contextlib
 import json
 import os
 import re
+import select
 import shutil
 import signal
 import socket
@@ -604,6 +605,36 @@ def wait_for_log(log: Path, pattern: str, proc: subprocess.Popen, timeout: float
             break
         time.sleep(0.25)
     raise AssertionError(f"no {pattern!r} in the server log within {timeout:.0f} s:\n{log.read_text()[-3000:]}")
+
+
+@contextlib.contextmanager
+def make_serve(target: str, port_variable: str, address: str, cwd: Path):
+    """Run ``make <target>`` as a README writes it (the port from ``port_variable`` in the environment, so the
+    command stays as written); yield (the address it printed that matches the regex ``address``, with ``{port}``
+    filled in, or None; the port; the pids of make and its children); stop it with Ctrl+C (SIGINT) at the end."""
+    port = free_port()
+    proc = subprocess.Popen(["make", target], cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            env={**os.environ, port_variable: str(port)}, start_new_session=True)
+    pattern = re.compile(address.format(port=port))
+    try:
+        lines, deadline = [], time.monotonic() + 60
+        while time.monotonic() < deadline and not pattern.search("".join(lines)) and proc.poll() is None:
+            # wait for output at most until the deadline (a server that printed a wrong address prints no more)
+            ready, _, _ = select.select([proc.stdout], [], [], max(0.0, deadline - time.monotonic()))
+            if ready:
+                lines.append(proc.stdout.readline())
+        found = pattern.search("".join(lines))
+        assert found, f"make {target} printed no address:\n" + "".join(lines)
+
+        def family() -> list[int]:
+            import psutil
+
+            return [proc.pid, *(c.pid for c in psutil.Process(proc.pid).children(recursive=True))]
+
+        yield found.group(0), port, family
+    finally:
+        os.killpg(proc.pid, signal.SIGINT)
+        proc.wait(timeout=15)
 
 
 def listening_addresses(pid: int) -> set[tuple[str, int]]:
