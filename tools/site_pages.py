@@ -12,7 +12,7 @@ from site_notebooks import SECTION_REF, Heading, find_heading, prefix_of
 
 LITE_NOTEBOOK = "lite/notebooks/index.html?path={path}"  # JupyterLite's Notebook interface: one notebook, no IDE
 TITLE = "Re-parameterization and the Gumbel-max trick"
-FIRST_START = ("Python runs inside your browser tab: nothing to install. The first start takes about 15–30 s; "
+FIRST_START = ("Python runs inside your browser tab: nothing to install. It starts in about 20 s, packages included; "
                "your changes stay in this browser only, so download the notebook to keep them.")
 
 
