@@ -611,20 +611,24 @@ def wait_for_log(log: Path, pattern: str, proc: subprocess.Popen, timeout: float
 def make_serve(target: str, port_variable: str, address: str, cwd: Path):
     """Run ``make <target>`` as a README writes it (the port from ``port_variable`` in the environment, so the
     command stays as written); yield (the address it printed that matches the regex ``address``, with ``{port}``
-    filled in, or None; the port; the pids of make and its children); stop it with Ctrl+C (SIGINT) at the end."""
+    filled in; the port; a function giving the pids of make and its children); fail if no such address is printed
+    within 60 s; stop it with Ctrl+C (SIGINT) at the end."""
     port = free_port()
-    proc = subprocess.Popen(["make", target], cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    # unbuffered bytes: select() sees what the pipe holds, none of it hidden in a Python read buffer
+    proc = subprocess.Popen(["make", target], cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, bufsize=0,
                             env={**os.environ, port_variable: str(port)}, start_new_session=True)
     pattern = re.compile(address.format(port=port))
     try:
-        lines, deadline = [], time.monotonic() + 60
-        while time.monotonic() < deadline and not pattern.search("".join(lines)) and proc.poll() is None:
+        output, deadline = b"", time.monotonic() + 60
+        while time.monotonic() < deadline and not pattern.search(output.decode(errors="replace")):
             # wait for output at most until the deadline (a server that printed a wrong address prints no more)
             ready, _, _ = select.select([proc.stdout], [], [], max(0.0, deadline - time.monotonic()))
-            if ready:
-                lines.append(proc.stdout.readline())
-        found = pattern.search("".join(lines))
-        assert found, f"make {target} printed no address:\n" + "".join(lines)
+            chunk = os.read(proc.stdout.fileno(), 65536) if ready else b""
+            if ready and not chunk:  # the command ended
+                break
+            output += chunk
+        found = pattern.search(output.decode(errors="replace"))
+        assert found, f"make {target} printed no address:\n" + output.decode(errors="replace")
 
         def family() -> list[int]:
             import psutil
