@@ -110,18 +110,24 @@ def nudge_slider(page, demo_id: str, direction: int) -> int:
     if direction > 0 and state["now"] >= state["max"] - 1e-9 or direction < 0 and state["now"] <= state["min"] + 1e-9:
         direction = -direction
     demo = page.locator(f'[data-demo="{demo_id}"] .widget-slider').first
-    track, handle = demo.locator(".noUi-base").first.bounding_box(), demo.locator(".noUi-handle").first.bounding_box()
-    x, y = handle["x"] + handle["width"] / 2, handle["y"] + handle["height"] / 2
-    page.mouse.move(x, y)
-    page.evaluate(f"(window.__latency || {{}})['{demo_id}']?.down.push(performance.now())")
-    page.mouse.down()
-    for fraction in (20, 8, 4):  # further if the slider's step is coarser than the first move
-        page.mouse.move(x + direction * max(track["width"] / fraction, 6), y)
-        page.wait_for_timeout(50)
+    for _ in range(3):  # a drag that did not grab the handle (the page moved under the mouse) is tried again
+        demo.scroll_into_view_if_needed()
+        track = demo.locator(".noUi-base").first.bounding_box()
+        handle = demo.locator(".noUi-handle").first.bounding_box()
+        x, y = handle["x"] + handle["width"] / 2, handle["y"] + handle["height"] / 2
+        page.mouse.move(x, y)
+        page.evaluate(f"(window.__latency || {{}})['{demo_id}']?.down.push(performance.now())")
+        page.mouse.down()
+        for fraction in (20, 8, 4, 2):  # further if the slider's step is coarser than the first move
+            page.mouse.move(x + direction * max(track["width"] / fraction, 6), y)
+            page.wait_for_timeout(50)
+            if page.evaluate(STATE_JS, demo_id)["readouts"] != state["readouts"]:
+                break
+        page.mouse.up()
         if page.evaluate(STATE_JS, demo_id)["readouts"] != state["readouts"]:
-            break
-    page.mouse.up()
-    return direction
+            return direction
+        page.evaluate(f"(window.__latency || {{}})['{demo_id}']?.down.pop()")
+    raise AssertionError(f"demo {demo_id}: three drags of its slider did not change its value ({state['readouts']})")
 
 
 def slider_latencies(page, demo_id: str, steps: int, timeout_ms: int = 30_000) -> list[float]:
