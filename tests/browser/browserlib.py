@@ -607,6 +607,22 @@ def wait_for_log(log: Path, pattern: str, proc: subprocess.Popen, timeout: float
     raise AssertionError(f"no {pattern!r} in the server log within {timeout:.0f} s:\n{log.read_text()[-3000:]}")
 
 
+class ServedFolder:
+    """A folder served by a thread of this process (``self.httpd``); stopped by ``stop()``, or on leaving ``with``."""
+
+    httpd: object
+
+    def stop(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+
 @contextlib.contextmanager
 def make_serve(target: str, port_variable: str, address: str, cwd: Path):
     """Run ``make <target>`` as a README writes it (the port from ``port_variable`` in the environment, so the

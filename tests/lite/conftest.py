@@ -34,11 +34,8 @@ def pytest_generate_tests(metafunc):
 def lite_server():
     if not (SITE / "index.html").exists():
         skip_or_fail(f"{SITE} has no built site: run make lite")
-    server = serve(SITE)
-    try:
+    with serve(SITE) as server:
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture(scope="session")
@@ -96,11 +93,8 @@ def lite_runs(lite_context, lite_server):
 def course(tmp_path_factory):
     if not (SITE / "index.html").exists():
         skip_or_fail(f"{SITE} has no built site: run make lite")
-    site = course_site(tmp_path_factory.mktemp("course"))
-    try:
+    with course_site(tmp_path_factory.mktemp("course")) as site:
         yield site
-    finally:
-        site.stop()
 
 
 @pytest.fixture

@@ -21,6 +21,7 @@ from http.server import ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from browserlib import ServedFolder
 from litelib import REPO, SCREENSHOTS, SITE
 from serve_lite import Handler
 
@@ -44,7 +45,7 @@ class _SubPathHandler(Handler):
 
 
 @dataclass
-class CourseSite:
+class CourseSite(ServedFolder):
     root: Path
     httpd: ThreadingHTTPServer
     url: str  # http://127.0.0.1:PORT/course
@@ -76,10 +77,6 @@ class CourseSite:
 
     def failed_requests(self) -> list[tuple[int, str]]:
         return list(self.httpd.errors)
-
-    def stop(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
 
 
 def course_site(tmp: Path, site: Path = SITE) -> CourseSite:

@@ -17,7 +17,7 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
 sys.path[:0] = [str(REPO / "tests" / "browser"), str(REPO / "tools")]
 
-from browserlib import BUILD  # noqa: E402
+from browserlib import BUILD, ServedFolder  # noqa: E402
 from serve_lite import make_server  # noqa: E402
 
 SITE = BUILD / "lite"
@@ -27,7 +27,7 @@ LOCAL_SCHEMES = ("blob", "data", "about", "chrome-extension")
 
 
 @dataclass
-class LiteServer:
+class LiteServer(ServedFolder):
     """The static site on a free port of 127.0.0.1; ``lab_url`` is what ``LabSession`` opens."""
 
     url: str
@@ -36,10 +36,6 @@ class LiteServer:
 
     def lab_url(self, path: str, workspace: str | None = None) -> str:  # noqa: ARG002 (LabSession's signature)
         return f"{self.url}/lab/index.html?path={path}"
-
-    def stop(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
 
 
 def serve(site: Path = SITE) -> LiteServer:

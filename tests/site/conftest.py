@@ -24,11 +24,8 @@ from sitelib import SCREENSHOTS, SITE, Requests, serve  # noqa: E402
 def site_server():
     if not (SITE / "index.html").exists() or not (SITE / "lite" / "index.html").exists():
         skip_or_fail(f"{SITE} has no built course website: run make site")
-    server = serve(SITE)
-    try:
+    with serve(SITE) as server:
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture(scope="session")

@@ -19,7 +19,7 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
 sys.path[:0] = [str(REPO / "tests" / "browser"), str(REPO / "tools")]
 
-from browserlib import BUILD  # noqa: E402
+from browserlib import BUILD, ServedFolder  # noqa: E402
 from serve_lite import Handler  # noqa: E402
 
 SITE = BUILD / "site"
@@ -40,7 +40,7 @@ class SubPathHandler(Handler):
 
 
 @dataclass
-class SiteServer:
+class SiteServer(ServedFolder):
     root: str  # http://127.0.0.1:PORT
     httpd: ThreadingHTTPServer
 
@@ -51,10 +51,6 @@ class SiteServer:
     @property
     def outside(self) -> list[str]:
         return self.httpd.outside
-
-    def stop(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
 
 
 def serve(site: Path = SITE) -> SiteServer:
